@@ -1,0 +1,13 @@
+/*
+ * commands.h — the entry point of every `brook <command>`; argv[0] is the command name.
+ * Each returns the process exit code: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef BROOK_CLI_COMMANDS_H
+#define BROOK_CLI_COMMANDS_H
+
+int cmd_randomuser(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * main.c — the `brook` binary: a table of subcommands, each a thin wrapper that
+ * parses options (cli.h) and calls into a component.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{"randomuser", cmd_randomuser, "serve an offline randomuser.me-compatible API"},
+	{"fetch", cmd_fetch, "fetch users from a randomuser-compatible API as JSON lines"},
+	{"config", cmd_config, "show the effective configuration or list every key"},
+	{"version", cmd_version, "print brook's version and the libraries it uses"},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: brook <command> [options]\n\n"
+		   "brook runs a real-time user pipeline (randomuser API -> scheduler -> "
+		   "PostgreSQL ->\nKafka -> stream processor -> Cassandra) as one lean "
+		   "program.\n\ncommands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-12s %s\n", c->name, c->help);
+	fprintf(f, "\n'brook <command> --help' shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(name, "--version"))
+		name = "version";
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "brook: unknown command '%s'\n\n", name);
+	usage(stderr);
+	return 2;
+}
