@@ -71,11 +71,10 @@ static void print_help(const brook_cli *cli)
 	       "(dots as\nunderscores, upper case); `brook config keys` lists them all.\n");
 }
 
-static int usage_error(const brook_cli *cli, const char *fmt, const char *arg)
+static int usage_error(const brook_cli *cli, const char *what, const char *arg)
 {
-	fprintf(stderr, "brook %s: ", cli->spec->name);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'brook %s --help'.\n", cli->spec->name);
+	fprintf(stderr, "brook %s: %s%s%s\nTry 'brook %s --help'.\n", cli->spec->name, what,
+		arg ? " " : "", arg ? arg : "", cli->spec->name);
 	return BROOK_CLI_EXIT_USAGE;
 }
 
@@ -149,10 +148,10 @@ int brook_cli_parse(brook_cli *cli, const brook_cli_spec *spec, int argc, char *
 			else
 				cli->local[c - OPT_BASE] = optarg ? optarg : "";
 		} else if (c == ':' ) {
-			rc = usage_error(cli, "option '%s' needs a value", argv[optind - 1]);
+			rc = usage_error(cli, "this option needs a value:", argv[optind - 1]);
 			goto out;
 		} else if (c == '?') {
-			rc = usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+			rc = usage_error(cli, "unknown option", argv[optind - 1]);
 			goto out;
 		} else {
 			/* A declared short option: map it to its long twin. */
@@ -207,11 +206,11 @@ int brook_cli_parse(brook_cli *cli, const brook_cli_spec *spec, int argc, char *
 		goto out;
 	}
 	if (cli->nargs < spec->min_args) {
-		rc = usage_error(cli, "%s", "missing arguments");
+		rc = usage_error(cli, "missing arguments", NULL);
 		goto out;
 	}
 	if (spec->max_args >= 0 && cli->nargs > spec->max_args) {
-		rc = usage_error(cli, "unexpected argument '%s'", cli->args[spec->max_args]);
+		rc = usage_error(cli, "unexpected argument", cli->args[spec->max_args]);
 		goto out;
 	}
 
