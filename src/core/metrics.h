@@ -8,7 +8,7 @@
  *
  *   brook_metrics *m = brook_metrics_new();
  *   brook_metric *in = brook_metrics_counter(m, "brook_source_users_total",
- *                                            "Users fetched.", NULL);
+ *                                            "Users fetched.");
  *   brook_metric_add(in, 5000);
  *   const char *lbl[] = {"topic", NULL};
  *   brook_metric_family *f = brook_metrics_family(m, BROOK_METRIC_GAUGE,
@@ -64,5 +64,7 @@ void brook_metric_observe(brook_metric *s, double v); /* histograms */
 double brook_metric_value(const brook_metric *s); /* counters, gauges; histograms: count */
 
 void brook_metrics_render(brook_metrics *m, brook_buf *out);
+/* Append v as a Prometheus sample value: "5000", "0.25", "+Inf", "-Inf", "NaN". */
+void brook_metrics_put_number(brook_buf *out, double v);
 
 #endif
