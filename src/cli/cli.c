@@ -48,11 +48,12 @@ static void print_opts(FILE *f, const brook_config *cfg, const brook_cli_opt *op
 {
 	for (const brook_cli_opt *o = opts; o && o->name; o++) {
 		char left[64], hb[512];
-		snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->short_name ? "-" : "",
-			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
-			 o->arg ? " " : "", o->arg ? o->arg : "");
-		if (!o->short_name)
-			memmove(left, left + 2, strlen(left + 2) + 1);
+		if (o->short_name)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
 		fprintf(f, "  %-28s %s\n", left, opt_help(cfg, o, hb, sizeof hb));
 	}
 }
@@ -138,9 +139,9 @@ int brook_cli_parse(brook_cli *cli, const brook_cli_spec *spec, int argc, char *
 		} else if (c == OPT_SET) {
 			sets[nsets++] = (pending){NULL, optarg, "--set"};
 		} else if (c == OPT_LOG_LEVEL) {
-			sets[nsets++] = (pending){"log.level", optarg, "--log-level"};
+			sets[nsets++] = (pending){"log.level", optarg, "log-level"};
 		} else if (c == OPT_LOG_FORMAT) {
-			sets[nsets++] = (pending){"log.format", optarg, "--log-format"};
+			sets[nsets++] = (pending){"log.format", optarg, "log-format"};
 		} else if (c >= OPT_BASE && c < OPT_BASE + (int)nspec) {
 			const brook_cli_opt *o = &spec->opts[c - OPT_BASE];
 			if (o->key)

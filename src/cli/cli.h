@@ -54,7 +54,7 @@ typedef struct brook_cli {
 enum { BROOK_CLI_RUN = 0, BROOK_CLI_EXIT_OK = 1, BROOK_CLI_EXIT_USAGE = 2 };
 
 int brook_cli_parse(brook_cli *cli, const brook_cli_spec *spec, int argc, char **argv);
-static inline int brook_cli_exit_code(int rc) { return rc == BROOK_CLI_EXIT_OK ? 0 : 2; }
+static inline int brook_cli_exit_code(int rc) { return rc == BROOK_CLI_EXIT_USAGE ? 2 : 0; }
 void brook_cli_release(brook_cli *cli);
 
 /* The value of a local option, or NULL when not given ("" for a flag given). */

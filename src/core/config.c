@@ -976,10 +976,14 @@ void brook_config_describe(const brook_config *c, brook_buf *out, bool markdown)
 		brook_config_env_name(k->key, env, sizeof env);
 		const char *def = k->def ? k->def : "";
 		char type[160];
-		if (k->choices)
-			snprintf(type, sizeof type, "%s", k->choices);
-		else
-			snprintf(type, sizeof type, "%s", brook_cfg_type_name(k->type));
+		size_t tl = 0;
+		const char *t = k->choices ? k->choices : brook_cfg_type_name(k->type);
+		for (; *t && tl + 3 < sizeof type; t++) {
+			if (*t == '|' && markdown)
+				type[tl++] = '\\'; /* a bare | would end the table cell */
+			type[tl++] = *t;
+		}
+		type[tl] = '\0';
 		if (markdown) {
 			brook_buf_printf(out, "| `%s` | %s | %s%s%s | `%s` | %s |\n", k->key, type,
 					 *def ? "`" : "", k->type == BROOK_CFG_TREE && *def

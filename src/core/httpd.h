@@ -4,7 +4,7 @@
  * Every brook REST surface (randomuser, metrics, registry, connect, scheduler,
  * console) is a brook_httpd with a route table. Routes match a method and a path
  * pattern whose segments may be {name} placeholders ("/subjects/{subject}/versions");
- * a pattern ending in "/*" matches any remainder. Handlers run on the server's worker
+ * a pattern whose last segment is a lone star matches any remainder. Handlers run on the server's worker
  * threads (a pool, epoll-based), so they must be thread-safe.
  *
  * Bounds: request bodies above max_body_bytes are answered 413 without calling the
@@ -60,6 +60,9 @@ const char *brook_http_method(const brook_http_request *req);
 const char *brook_http_path(const brook_http_request *req);
 /* Query-string argument (decoded) or NULL. */
 const char *brook_http_query(const brook_http_request *req, const char *key);
+/* The raw query string as received, without the '?' ("" when there is none), for
+ * handlers with their own (fuzzed) parameter parser. */
+const char *brook_http_query_string(const brook_http_request *req);
 /* Value of a {name} placeholder in the matched pattern (percent-decoded) or NULL. */
 const char *brook_http_param(const brook_http_request *req, const char *name);
 /* Request header (case-insensitive) or NULL. */

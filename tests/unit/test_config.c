@@ -239,7 +239,7 @@ static void test_describe_and_env_name(void **state)
 	brook_config_describe(c, &b, true);
 	assert_non_null(strstr(b.data, "| `source.retries` | integer | `5` | "
 				       "`BROOK_SOURCE_RETRIES` | retries |"));
-	assert_non_null(strstr(b.data, "| `log.format` | text|json |"));
+	assert_non_null(strstr(b.data, "| `log.format` | text\\|json |"));
 	brook_buf_release(&b);
 	brook_config_free(c);
 }
