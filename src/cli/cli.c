@@ -223,6 +223,10 @@ int brook_cli_parse(brook_cli *cli, const brook_cli_spec *spec, int argc, char *
 	brook_log_set_format(format);
 out:
 	free(sets);
+	if (rc != BROOK_CLI_RUN) {
+		brook_config_free(cli->cfg);
+		cli->cfg = NULL;
+	}
 	return rc;
 }
 

@@ -16,7 +16,8 @@
  * brook_cli_parse() loads the configuration in precedence order (see
  * core/config.h), applies log settings, and returns BROOK_CLI_RUN; or it printed
  * help (BROOK_CLI_EXIT_OK) or an error with a usage hint (BROOK_CLI_EXIT_USAGE),
- * and the command returns brook_cli_exit_code(rc).
+ * released everything, and the command returns brook_cli_exit_code(rc). After
+ * BROOK_CLI_RUN the command calls brook_cli_release() when done.
  */
 #ifndef BROOK_CLI_CLI_H
 #define BROOK_CLI_CLI_H

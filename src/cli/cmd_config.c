@@ -26,10 +26,8 @@ int cmd_config(int argc, char **argv)
 {
 	brook_cli cli;
 	int rc = brook_cli_parse(&cli, &spec, argc, argv);
-	if (rc != BROOK_CLI_RUN) {
-		brook_cli_release(&cli);
+	if (rc != BROOK_CLI_RUN)
 		return brook_cli_exit_code(rc);
-	}
 	brook_buf out = BROOK_BUF_INIT;
 	int code = 0;
 	if (!strcmp(cli.args[0], "show")) {

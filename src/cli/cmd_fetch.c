@@ -64,10 +64,8 @@ int cmd_fetch(int argc, char **argv)
 	const char *v;
 	int rc = brook_cli_parse(&cli, &spec, argc, argv), status = 1;
 
-	if (rc != BROOK_CLI_RUN) {
-		brook_cli_release(&cli);
+	if (rc != BROOK_CLI_RUN)
 		return brook_cli_exit_code(rc);
-	}
 	source_client_opts_default(&o);
 	source_client_opts_from_config(&o, cli.cfg);
 	o.results = 10;
