@@ -16,11 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/httpd.h"
-
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/httpc.h"
+#include "core/httpd.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "source/randomuser.h"
