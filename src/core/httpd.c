@@ -46,6 +46,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #define HTTPD_MAX_PARAMS 16
 #define HTTPD_DEFAULT_MAX_BODY (1024 * 1024)
@@ -105,38 +106,6 @@ struct brook_http_request {
 };
 
 /* ---- helpers ------------------------------------------------------------------- */
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode s[0..n) into out (which holds n + 1 bytes); malformed escapes are
- * kept literally. Returns the decoded length. */
-static size_t pct_decode(const char *s, size_t n, char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n) {
-			int hi = hexval((unsigned char)s[i + 1]);
-			int lo = hexval((unsigned char)s[i + 2]);
-			if (hi >= 0 && lo >= 0) {
-				out[o++] = (char)(hi * 16 + lo);
-				i += 2;
-				continue;
-			}
-		}
-		out[o++] = s[i];
-	}
-	out[o] = '\0';
-	return o;
-}
 
 static void json_error_body(brook_buf *b, int code, const char *msg)
 {
@@ -308,7 +277,7 @@ static void split_path(struct brook_http_request *req)
 	for (size_t i = 1; i <= n; i++) {
 		if (i < n && p[i] != '/')
 			continue;
-		size_t d = pct_decode(p + start, i - start, out);
+		size_t d = brook_pct_decode(p + start, i - start, out, false);
 		req->segs[req->nsegs++] = out;
 		out += d + 1;
 		start = i + 1;
@@ -343,7 +312,7 @@ static int route_match(const httpd_route *rt, struct brook_http_request *req, in
 			}
 			size_t len = strlen(r);
 			req->wild_value = brook_malloc(len + 1);
-			pct_decode(r, len, req->wild_value);
+			brook_pct_decode(r, len, req->wild_value, false);
 			req->param_names[np] = "*";
 			req->param_values[np] = req->wild_value;
 			req->nparams = np + 1;

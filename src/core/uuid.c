@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "core/err.h"
+#include "core/text.h"
 
 const brook_uuid brook_uuid_ns_dns = {{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4,
                                        0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}};
@@ -88,17 +89,6 @@ void brook_uuid_format(const brook_uuid *u, char out[BROOK_UUID_STRLEN + 1])
 	out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int brook_uuid_parse(const char *s, size_t n, brook_uuid *out)
 {
 	brook_uuid u;
@@ -115,8 +105,8 @@ int brook_uuid_parse(const char *s, size_t n, brook_uuid *out)
 			i++;
 			continue;
 		}
-		hi = hexval(s[i]);
-		lo = hexval(s[i + 1]);
+		hi = brook_hexval((unsigned char)s[i]);
+		lo = brook_hexval((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return BROOK_ERR;
 		u.b[o++] = (uint8_t)(hi << 4 | lo);

@@ -38,6 +38,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "source/randomuser_data.h"
 
 #define RU_ITEM_MAX 120     /* bytes of one table item */
@@ -1084,37 +1085,6 @@ void randomuser_query_finish(randomuser_query *q)
 	q->fields = f & ~q->exc;
 }
 
-static int ru_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Percent-decode s[0..n) into out (cap bytes incl. NUL). BROOK_ERR when too long. */
-static int ru_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%' && i + 2 < n && ru_hexval(s[i + 1]) >= 0 &&
-			   ru_hexval(s[i + 2]) >= 0) {
-			c = (char)(ru_hexval(s[i + 1]) * 16 + ru_hexval(s[i + 2]));
-			i += 2;
-		}
-		if (o + 1 >= cap)
-			return BROOK_ERR;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return BROOK_OK;
-}
-
 int randomuser_query_parse(randomuser_query *q, const char *qs, size_t n, int64_t max_results,
 			   char *err, size_t errlen)
 {
@@ -1137,13 +1107,15 @@ int randomuser_query_parse(randomuser_query *q, const char *qs, size_t n, int64_
 			key = brook_malloc(RU_PARAM_MAX + 1);
 			val = brook_malloc(RU_PARAM_MAX + 1);
 		}
-		if (ru_decode(pair, klen, key, RU_PARAM_MAX + 1) != BROOK_OK ||
-		    (eq && ru_decode(eq + 1, plen - klen - 1, val, RU_PARAM_MAX + 1) != BROOK_OK)) {
+		size_t vlen = eq ? plen - klen - 1 : 0;
+		if (klen > RU_PARAM_MAX || vlen > RU_PARAM_MAX) {
 			snprintf(err, errlen, "a query parameter is longer than %d bytes",
 				 RU_PARAM_MAX);
 			rc = BROOK_ERR;
 			break;
 		}
+		brook_pct_decode(pair, klen, key, true);
+		brook_pct_decode(eq ? eq + 1 : "", vlen, val, true);
 		rc = randomuser_query_set(q, key, eq ? val : NULL, max_results, err, errlen);
 	}
 	free(key);
