@@ -1,0 +1,83 @@
+#include "core/arena.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+
+struct brook_arena_chunk {
+	brook_arena_chunk *next;
+	size_t size, used;
+	alignas(max_align_t) unsigned char data[];
+};
+
+#define ALIGN (alignof(max_align_t))
+
+void *brook_arena_alloc(brook_arena *a, size_t n)
+{
+	size_t need = (n + ALIGN - 1) & ~(ALIGN - 1);
+	if (need < n)
+		abort(); /* overflow: a caller bug, sizes are bounded before we get here */
+	brook_arena_chunk *c = a->head;
+	if (!c || c->size - c->used < need) {
+		size_t size = a->first_size ? a->first_size : 4096;
+		if (c && c->size * 2 > size)
+			size = c->size * 2;
+		if (size < need)
+			size = need;
+		c = brook_malloc(sizeof *c + size);
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	void *p = c->data + c->used;
+	c->used += need;
+	a->total += n;
+	return p;
+}
+
+void *brook_arena_calloc(brook_arena *a, size_t n)
+{
+	void *p = brook_arena_alloc(a, n);
+	memset(p, 0, n);
+	return p;
+}
+
+char *brook_arena_strndup(brook_arena *a, const char *s, size_t n)
+{
+	char *p = brook_arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void brook_arena_reset(brook_arena *a)
+{
+	brook_arena_chunk *c = a->head;
+	if (!c)
+		return;
+	/* Keep the oldest (first) chunk; free the rest. */
+	while (c->next) {
+		brook_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	c->used = 0;
+	a->head = c;
+	a->total = 0;
+}
+
+void brook_arena_release(brook_arena *a)
+{
+	brook_arena_chunk *c = a->head;
+	while (c) {
+		brook_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = NULL;
+	a->total = 0;
+}
