@@ -5,6 +5,7 @@
  * lists them. Shared endpoint keys (where each part finds the others) and the
  * sections of parts not built yet live here until their component takes them over.
  */
+#include "broker/broker.h"
 #include "cli/cli.h"
 #include "source/client.h"
 #include "source/randomuser_server.h"
@@ -25,7 +26,6 @@ static const brook_cfg_key shared_keys[] = {
 	{"cassandra.contact_points", BROOK_CFG_LIST, "127.0.0.1:9042",
 	 "CQL contact points (brook store or a Cassandra/ScyllaDB cluster)", NULL},
 	/* Sections of the parts still to come; each moves to its component when it lands. */
-	{"broker.listen", BROOK_CFG_STR, "127.0.0.1:9092", "Kafka protocol listener", NULL},
 	{"store.listen", BROOK_CFG_STR, "127.0.0.1:9042", "CQL native protocol listener", NULL},
 	{"scheduler.listen", BROOK_CFG_STR, "127.0.0.1:8080", "scheduler REST API and UI", NULL},
 	{"connect.listen", BROOK_CFG_STR, "127.0.0.1:8083", "connector REST API", NULL},
@@ -38,4 +38,5 @@ void brook_cli_register_config(brook_config *cfg)
 	brook_config_register(cfg, shared_keys);
 	brook_config_register(cfg, source_config_keys);
 	brook_config_register(cfg, randomuser_config_keys);
+	brook_config_register(cfg, broker_config_keys);
 }

@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
 	{"randomuser", cmd_randomuser, "serve an offline randomuser.me-compatible API"},
 	{"fetch", cmd_fetch, "fetch users from a randomuser-compatible API as JSON lines"},
+	{"broker", cmd_broker, "run the Kafka-protocol broker (durable log, consumer groups)"},
 	{"config", cmd_config, "show the effective configuration or list every key"},
 	{"version", cmd_version, "print brook's version and the libraries it uses"},
 	{NULL, NULL, NULL},

@@ -1,0 +1,453 @@
+/*
+ * net.c — libuv listener, Kafka framing and in-order response queues (see net.h).
+ *
+ * Connection states
+ *   OPEN      reading (unless max_inflight requests are outstanding), writing
+ *             completed slots from the head of the queue
+ *   CLOSING   uv_close() called (peer hung up, protocol error, shutdown); completed
+ *             slots are dropped; the struct lives on while references remain
+ *   freed     when the last reference goes: one for being open, one per outstanding
+ *             slot, one per write in flight
+ *
+ * Read buffer: one growable buffer per connection; frames are cut from it and copied
+ * into their own allocation (the handler owns it), the partial tail moves to the front.
+ */
+#include "broker/net.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define LOG "broker"
+#define READ_CHUNK (64 * 1024)
+#define MAX_IOV 64
+
+enum { SLOT_PENDING, SLOT_DONE, SLOT_SILENT };
+
+struct broker_slot {
+	broker_slot *next;
+	broker_conn *conn;
+	int state;
+	brook_buf resp;
+};
+
+struct broker_conn {
+	uv_tcp_t tcp; /* first: a uv_handle_t * is a broker_conn * */
+	broker_net *net;
+	broker_conn *prev, *next;
+	char peer[64];
+	uint8_t *rbuf;
+	size_t rlen, rcap;
+	broker_slot *head, *tail;
+	int inflight; /* slots in the queue (pending or completed, not yet written) */
+	int refs;
+	bool closing;
+	bool reading;
+	bool processing; /* inside process_frames: no re-entry */
+	void *user;
+	void (*user_free)(void *);
+};
+
+struct broker_net {
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	broker_net_opts o;
+	int port;
+	broker_conn *conns;
+	size_t nconns;
+};
+
+typedef struct write_req {
+	uv_write_t req;
+	broker_conn *conn;
+	broker_slot *slots[MAX_IOV];
+	int n;
+} write_req;
+
+static void conn_unref(broker_conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	free(c->rbuf);
+	if (c->user_free)
+		c->user_free(c->user);
+	free(c);
+}
+
+static void slot_free(broker_slot *s)
+{
+	brook_buf_release(&s->resp);
+	free(s);
+}
+
+static void on_close(uv_handle_t *h)
+{
+	conn_unref((broker_conn *)h);
+}
+
+static void conn_close(broker_conn *c, const char *why)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (why)
+		brook_info(LOG, "closing connection from %s: %s", c->peer, why);
+	broker_net *n = c->net;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		n->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	n->nconns--;
+	/* Completed-but-unwritten slots will never be written. */
+	broker_slot **pp = &c->head;
+	while (*pp) {
+		broker_slot *s = *pp;
+		if (s->state != SLOT_PENDING) {
+			*pp = s->next;
+			slot_free(s);
+			c->inflight--;
+		} else {
+			pp = &s->next;
+		}
+	}
+	c->tail = NULL;
+	for (broker_slot *s = c->head; s; s = s->next)
+		c->tail = s;
+	uv_close((uv_handle_t *)&c->tcp, on_close);
+}
+
+static void try_flush(broker_conn *c);
+static void resume_reading(broker_conn *c);
+
+static void on_write(uv_write_t *req, int status)
+{
+	write_req *w = (write_req *)req;
+	broker_conn *c = w->conn;
+	for (int i = 0; i < w->n; i++)
+		slot_free(w->slots[i]);
+	if (status < 0 && status != UV_ECANCELED)
+		conn_close(c, uv_strerror(status));
+	free(w);
+	if (!c->closing) {
+		try_flush(c);
+		resume_reading(c);
+	}
+	conn_unref(c);
+}
+
+/* Write every completed slot at the head of the queue, in order. */
+static void try_flush(broker_conn *c)
+{
+	while (!c->closing && c->head && c->head->state != SLOT_PENDING) {
+		write_req *w = NULL;
+		uv_buf_t bufs[MAX_IOV];
+		while (c->head && c->head->state != SLOT_PENDING && (!w || w->n < MAX_IOV)) {
+			broker_slot *s = c->head;
+			c->head = s->next;
+			if (!c->head)
+				c->tail = NULL;
+			c->inflight--;
+			if (s->state == SLOT_SILENT || s->resp.len == 0) {
+				slot_free(s);
+				continue;
+			}
+			if (!w) {
+				w = brook_calloc(1, sizeof *w);
+				w->conn = c;
+			}
+			bufs[w->n] = uv_buf_init(s->resp.data, (unsigned)s->resp.len);
+			w->slots[w->n++] = s;
+		}
+		if (!w)
+			continue;
+		c->refs++;
+		int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, (unsigned)w->n, on_write);
+		if (rc < 0) {
+			for (int i = 0; i < w->n; i++)
+				slot_free(w->slots[i]);
+			free(w);
+			conn_unref(c);
+			conn_close(c, uv_strerror(rc));
+		}
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)suggested;
+	broker_conn *c = (broker_conn *)h;
+	if (c->rcap - c->rlen < READ_CHUNK) {
+		size_t cap = c->rcap ? c->rcap : READ_CHUNK;
+		while (cap - c->rlen < READ_CHUNK)
+			cap *= 2;
+		c->rbuf = brook_realloc(c->rbuf, cap);
+		c->rcap = cap;
+	}
+	*buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+}
+
+static void stop_reading(broker_conn *c)
+{
+	if (c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	}
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static void process_frames(broker_conn *c);
+
+/* Called when slots drain: frames already buffered are processed first. */
+static void resume_reading(broker_conn *c)
+{
+	if (c->closing || c->inflight >= c->net->o.max_inflight)
+		return;
+	if (!c->processing && c->rlen >= 4)
+		process_frames(c);
+	if (!c->closing && !c->reading && c->inflight < c->net->o.max_inflight &&
+	    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+		c->reading = true;
+}
+
+static void process_frames(broker_conn *c)
+{
+	broker_net *n = c->net;
+	size_t pos = 0;
+	c->refs++; /* handlers may close the connection under us */
+	c->processing = true;
+	while (!c->closing && c->inflight < n->o.max_inflight && c->rlen - pos >= 4) {
+		const uint8_t *p = c->rbuf + pos;
+		int32_t size = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+					 (uint32_t)p[2] << 8 | p[3]);
+		if (size < 0 || (size_t)size > n->o.max_request_bytes) {
+			char why[128];
+			snprintf(why, sizeof why, "request of %d bytes exceeds the maximum of %zu "
+				 "(broker.max_request_bytes)", size, n->o.max_request_bytes);
+			conn_close(c, why);
+			break;
+		}
+		if (c->rlen - pos < 4 + (size_t)size) {
+			if (c->rcap < 4 + (size_t)size) {
+				/* Make room for the whole frame (bounded by the check above). */
+				memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
+				c->rlen -= pos;
+				pos = 0;
+				c->rcap = 4 + (size_t)size + READ_CHUNK;
+				c->rbuf = brook_realloc(c->rbuf, c->rcap);
+			}
+			break;
+		}
+		uint8_t *frame = brook_malloc((size_t)size ? (size_t)size : 1);
+		memcpy(frame, p + 4, (size_t)size);
+		pos += 4 + (size_t)size;
+
+		broker_slot *s = brook_calloc(1, sizeof *s);
+		s->conn = c;
+		if (c->tail)
+			c->tail->next = s;
+		else
+			c->head = s;
+		c->tail = s;
+		c->inflight++;
+		c->refs++;
+		n->o.on_frame(n->o.arg, c, s, frame, (size_t)size);
+	}
+	if (pos) {
+		memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
+		c->rlen -= pos;
+	}
+	if (!c->closing && c->inflight >= n->o.max_inflight)
+		stop_reading(c);
+	c->processing = false;
+	conn_unref(c);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	(void)buf;
+	broker_conn *c = (broker_conn *)st;
+	if (nread < 0) {
+		conn_close(c, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+		return;
+	}
+	c->rlen += (size_t)nread;
+	process_frames(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	broker_net *n = server->data;
+	if (status < 0) {
+		brook_warn(LOG, "accepting a connection failed: %s", uv_strerror(status));
+		return;
+	}
+	broker_conn *c = brook_calloc(1, sizeof *c);
+	c->net = n;
+	c->refs = 1;
+	uv_tcp_init(n->loop, &c->tcp);
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+		uv_close((uv_handle_t *)&c->tcp, on_close);
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	snprintf(c->peer, sizeof c->peer, "?");
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+		char host[INET6_ADDRSTRLEN] = "?";
+		int port = 0;
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+			uv_ip4_name(a, host, sizeof host);
+			port = ntohs(a->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			uv_ip6_name(a, host, sizeof host);
+			port = ntohs(a->sin6_port);
+		}
+		snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+	}
+	c->next = n->conns;
+	if (n->conns)
+		n->conns->prev = c;
+	n->conns = c;
+	n->nconns++;
+	brook_debug(LOG, "connection from %s", c->peer);
+	resume_reading(c);
+}
+
+broker_net *broker_net_open(uv_loop_t *loop, const broker_net_opts *o, char *err, size_t errlen)
+{
+	broker_net *n = brook_calloc(1, sizeof *n);
+	n->loop = loop;
+	n->o = *o;
+	if (n->o.max_inflight <= 0)
+		n->o.max_inflight = 32;
+	struct sockaddr_storage addr;
+	int rc = uv_ip4_addr(o->host, o->port, (struct sockaddr_in *)&addr);
+	if (rc != 0)
+		rc = uv_ip6_addr(o->host, o->port, (struct sockaddr_in6 *)&addr);
+	if (rc != 0) {
+		snprintf(err, errlen, "'%s' is not an IP address", o->host);
+		free(n);
+		return NULL;
+	}
+	uv_tcp_init(loop, &n->listener);
+	n->listener.data = n;
+	rc = uv_tcp_bind(&n->listener, (struct sockaddr *)&addr, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&n->listener, 1024, on_connection);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", o->host, o->port, uv_strerror(rc));
+		uv_close((uv_handle_t *)&n->listener, NULL);
+		uv_run(loop, UV_RUN_NOWAIT);
+		free(n);
+		return NULL;
+	}
+	struct sockaddr_storage bound;
+	int blen = sizeof bound;
+	uv_tcp_getsockname(&n->listener, (struct sockaddr *)&bound, &blen);
+	n->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+					      : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+	return n;
+}
+
+int broker_net_port(const broker_net *n)
+{
+	return n->port;
+}
+
+size_t broker_net_connections(const broker_net *n)
+{
+	return n->nconns;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void broker_net_close(broker_net *n)
+{
+	while (n->conns)
+		conn_close(n->conns, NULL);
+	uv_close((uv_handle_t *)&n->listener, on_listener_closed);
+}
+
+static void slot_done(broker_slot *s)
+{
+	broker_conn *c = s->conn;
+	if (c->closing) {
+		/* Nobody to answer: unlink and drop. */
+		broker_slot **pp = &c->head;
+		while (*pp && *pp != s)
+			pp = &(*pp)->next;
+		if (*pp) {
+			*pp = s->next;
+			c->inflight--;
+		}
+		c->tail = NULL;
+		for (broker_slot *t = c->head; t; t = t->next)
+			c->tail = t;
+		slot_free(s);
+	} else {
+		try_flush(c);
+		resume_reading(c);
+	}
+	conn_unref(c);
+}
+
+void broker_slot_complete(broker_slot *s, brook_buf *resp)
+{
+	s->resp = *resp;
+	*resp = (brook_buf)BROOK_BUF_INIT;
+	s->state = SLOT_DONE;
+	slot_done(s);
+}
+
+void broker_slot_complete_silent(broker_slot *s)
+{
+	s->state = SLOT_SILENT;
+	slot_done(s);
+}
+
+void broker_slot_fail(broker_slot *s, const char *why)
+{
+	conn_close(s->conn, why);
+	broker_slot_complete_silent(s);
+}
+
+broker_conn *broker_slot_conn(const broker_slot *s)
+{
+	return s->conn;
+}
+
+bool broker_conn_alive(const broker_conn *c)
+{
+	return !c->closing;
+}
+
+const char *broker_conn_peer(const broker_conn *c)
+{
+	return c->peer;
+}
+
+void *broker_conn_user(const broker_conn *c)
+{
+	return c->user;
+}
+
+void broker_conn_set_user(broker_conn *c, void *user, void (*free_fn)(void *))
+{
+	c->user = user;
+	c->user_free = free_fn;
+}
