@@ -537,11 +537,16 @@ brook_httpd *brook_httpd_open(const brook_httpd_opts *opts, const brook_http_rou
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = cpus > 0 ? (unsigned int)cpus : 1;
 	}
+	/* A pool of one is no pool: MHD warns about it, so ask for one only when > 1. */
+	struct MHD_OptionItem pool[] = {
+		{threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	h->mhd = MHD_start_daemon(
 		flags, (uint16_t)opts->port, NULL, NULL, &access_cb, h,
 		MHD_OPTION_EXTERNAL_LOGGER, &mhd_log_cb, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
+		MHD_OPTION_ARRAY, pool,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTPD_CONN_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTPD_CONN_TIMEOUT_S,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)HTTPD_BACKLOG,
