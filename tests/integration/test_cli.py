@@ -118,7 +118,7 @@ class TestConfig(unittest.TestCase):
         with open(os.path.join(ROOT, "docs", "CONFIG.md")) as f:
             doc = f.read()
         self.assertIn(keys, doc, "docs/CONFIG.md is stale: regenerate it with "
-                      "`build/brook config keys --markdown` (see the file's header)")
+                      "scripts/gen-config-doc.sh")
 
 
 if __name__ == "__main__":
