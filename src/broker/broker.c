@@ -128,6 +128,45 @@ void broker_respond(broker_req *r, const void *resp)
 	req_free(r);
 }
 
+void broker_respond_parts(broker_req *r, const void *resp, broker_file_part *parts,
+			  size_t nparts)
+{
+	observe(r);
+	int16_t ver = r->hdr.api_version;
+	brook_buf out = BROOK_BUF_INIT;
+	brook_buf_init(&out, 256);
+	size_t lp = kafka_wr_len_begin(&out);
+	kafka_resp_header_encode(&out, r->hdr.correlation_id,
+				 kafka_resp_header_flexible(r->hdr.api_key, ver));
+	kafka_splices sp = {0};
+	kafka_encode_spliced(r->api->response, ver, kafka_api_flexible(r->api, ver), resp, &out,
+			     &sp);
+	if (sp.n != nparts) {
+		/* The handler and the codec disagree on which records are spliced. */
+		brook_error(LOG, "internal error: %zu spliced records for %zu file parts", sp.n,
+			    nparts);
+		abort();
+	}
+	size_t spliced = 0;
+	for (size_t i = 0; i < nparts; i++) {
+		parts[i].at = sp.pos[i];
+		spliced += parts[i].len;
+	}
+	free(sp.pos);
+	/* The size prefix counts the spliced bytes too. */
+	uint32_t total = (uint32_t)(out.len - lp - 4 + spliced);
+	uint8_t *p = (uint8_t *)out.data + lp;
+	p[0] = (uint8_t)(total >> 24);
+	p[1] = (uint8_t)(total >> 16);
+	p[2] = (uint8_t)(total >> 8);
+	p[3] = (uint8_t)total;
+	brook_metric_add(brook_metrics_series(r->b->m_bytes_out,
+					      (const char *[]){r->api->name, NULL}),
+			 (double)(out.len + spliced));
+	broker_slot_complete_parts(r->slot, &out, parts, nparts);
+	req_free(r);
+}
+
 void broker_respond_silent(broker_req *r)
 {
 	observe(r);

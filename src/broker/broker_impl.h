@@ -130,6 +130,9 @@ struct broker {
 void *broker_resp_new(broker_req *r); /* the response struct, with its version's defaults */
 void broker_respond(broker_req *r, const void *resp);
 void broker_respond_silent(broker_req *r); /* acks=0 */
+/* Fetch: records with ptr NULL are spliced from parts (net.h), in encoding order. */
+void broker_respond_parts(broker_req *r, const void *resp, broker_file_part *parts,
+			  size_t nparts);
 void broker_fail(broker_req *r, const char *why); /* close the connection */
 void broker_mark_dirty(broker *b, broker_partition *p);
 void broker_request_flush(broker *b);

@@ -10,14 +10,14 @@
  * Data: for each partition, whole batches from the one containing fetch_offset, up to
  * partition_max_bytes and the request's max_bytes overall (always at least one batch
  * for the first partition with data, as Kafka does, so a batch bigger than the limits
- * still makes progress). Batches are read from the segment file as stored.
+ * still makes progress). Batches go out as stored: the response names file regions of
+ * the segments, which the network layer sends with sendfile(2) when it can (net.h).
  *
  * Fetch sessions (KIP-227) are declined: the answer carries session_id 0, which tells
  * clients to keep sending full fetch requests.
  */
-#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "broker/broker_impl.h"
 #include "core/log.h"
@@ -63,18 +63,10 @@ static int64_t available(broker *b, const kafka_fetch_req *req, int64_t want, bo
 	return total;
 }
 
-static int read_slice(const broker_log_slice *s, uint8_t *dst)
+static void slice_release(void *ref)
 {
-	size_t done = 0;
-	while (done < s->len) {
-		ssize_t n = pread(s->fd, dst + done, s->len - done, s->pos + (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
+	broker_log_slice_release(ref);
+	free(ref);
 }
 
 static void fetch_answer(broker_req *r)
@@ -86,6 +78,8 @@ static void fetch_answer(broker_req *r)
 	resp->session_id = 0;
 	int64_t budget = req->max_bytes > 0 ? req->max_bytes : INT32_MAX;
 	bool first = true;
+	size_t nparts = 0, capparts = 0;
+	broker_file_part *parts = NULL;
 
 	resp->n_responses = req->n_topics;
 	resp->responses = brook_arena_calloc(&r->arena, sizeof(kafka_fetchable_topic_response) *
@@ -138,25 +132,27 @@ static void fetch_answer(broker_req *r)
 				broker_log_slice_release(&s);
 				continue;
 			}
-			uint8_t *data = brook_arena_alloc(&r->arena, s.len);
-			if (read_slice(&s, data) != 0) {
-				brook_error(LOG, "reading %s-%d at offset %lld failed: %s", t->name,
-					    fp->partition, (long long)fp->fetch_offset,
-					    strerror(errno));
-				pd->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
-				broker_log_slice_release(&s);
-				continue;
-			}
-			pd->records = (kafka_bytes){data, (int32_t)s.len};
+			/* Spliced from the segment file when the response is written. */
+			pd->records = (kafka_bytes){NULL, (int32_t)s.len};
 			budget -= (int64_t)s.len;
 			first = false;
 			brook_metric_add(brook_metrics_series(b->m_fetch_bytes,
 							      (const char *[]){t->name, NULL}),
 					 (double)s.len);
-			broker_log_slice_release(&s);
+			if (nparts == capparts) {
+				capparts = capparts ? capparts * 2 : 8;
+				parts = brook_realloc(parts, capparts * sizeof *parts);
+			}
+			broker_log_slice *ref = brook_malloc(sizeof *ref);
+			*ref = s;
+			parts[nparts++] = (broker_file_part){0, s.fd, s.pos, s.len, slice_release,
+							     ref};
 		}
 	}
-	broker_respond(r, resp);
+	if (nparts)
+		broker_respond_parts(r, resp, parts, nparts);
+	else
+		broker_respond(r, resp);
 }
 
 void broker_handle_fetch(broker_req *r)

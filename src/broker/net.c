@@ -16,9 +16,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/log.h"
@@ -35,6 +38,8 @@ struct broker_slot {
 	broker_conn *conn;
 	int state;
 	brook_buf resp;
+	broker_file_part *parts; /* zero-copy regions (see broker_slot_complete_parts) */
+	size_t nparts;
 };
 
 struct broker_conn {
@@ -46,6 +51,7 @@ struct broker_conn {
 	size_t rlen, rcap;
 	broker_slot *head, *tail;
 	int inflight; /* slots in the queue (pending or completed, not yet written) */
+	int writing;  /* uv_write requests in flight */
 	int refs;
 	bool closing;
 	bool reading;
@@ -68,6 +74,8 @@ typedef struct write_req {
 	broker_conn *conn;
 	broker_slot *slots[MAX_IOV];
 	int n;
+	char **owned; /* buffers read from files for a fallback write */
+	int nowned;
 } write_req;
 
 static void conn_unref(broker_conn *c)
@@ -82,6 +90,10 @@ static void conn_unref(broker_conn *c)
 
 static void slot_free(broker_slot *s)
 {
+	for (size_t i = 0; i < s->nparts; i++)
+		if (s->parts[i].release)
+			s->parts[i].release(s->parts[i].ref);
+	free(s->parts);
 	brook_buf_release(&s->resp);
 	free(s);
 }
@@ -131,8 +143,12 @@ static void on_write(uv_write_t *req, int status)
 {
 	write_req *w = (write_req *)req;
 	broker_conn *c = w->conn;
+	c->writing--;
 	for (int i = 0; i < w->n; i++)
 		slot_free(w->slots[i]);
+	for (int i = 0; i < w->nowned; i++)
+		free(w->owned[i]);
+	free(w->owned);
 	if (status < 0 && status != UV_ECANCELED)
 		conn_close(c, uv_strerror(status));
 	free(w);
@@ -143,13 +159,155 @@ static void on_write(uv_write_t *req, int status)
 	conn_unref(c);
 }
 
+static int queue_write(broker_conn *c, write_req *w, uv_buf_t *bufs, unsigned n)
+{
+	c->refs++;
+	c->writing++;
+	int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, n, on_write);
+	if (rc < 0) {
+		c->writing--;
+		for (int i = 0; i < w->n; i++)
+			slot_free(w->slots[i]);
+		for (int i = 0; i < w->nowned; i++)
+			free(w->owned[i]);
+		free(w->owned);
+		free(w);
+		conn_unref(c);
+		conn_close(c, uv_strerror(rc));
+	}
+	return rc;
+}
+
+static int pread_all(int fd, char *dst, size_t len, int64_t pos)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(fd, dst + done, len - done, (off_t)(pos + (int64_t)done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Sends a slot with file parts. Pieces alternate: buffer [from, part.at), file part,
+ * ... buffer tail. They go out synchronously (uv_try_write, sendfile) while the socket
+ * takes them; the moment it is full, whatever is left is turned into memory buffers
+ * (file parts pread) and queued with uv_write, keeping the order.
+ */
+static void send_with_parts(broker_conn *c, broker_slot *s)
+{
+	uv_os_fd_t sock;
+	uv_fileno((uv_handle_t *)&c->tcp, &sock);
+	size_t np = s->nparts, bpos = 0, i = 0;
+	size_t file_done = 0; /* bytes of part i already sent */
+	bool blocked = false;
+	while (!blocked && i <= np) {
+		size_t bend = i < np ? s->parts[i].at : s->resp.len;
+		while (bpos < bend) {
+			uv_buf_t ub = uv_buf_init(s->resp.data + bpos, (unsigned)(bend - bpos));
+			int n = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+			if (n <= 0) {
+				if (n != UV_EAGAIN && n != 0) {
+					conn_close(c, uv_strerror(n));
+					slot_free(s);
+					return;
+				}
+				blocked = true;
+				break;
+			}
+			bpos += (size_t)n;
+		}
+		if (blocked || i == np)
+			break;
+		broker_file_part *fp = &s->parts[i];
+		while (file_done < fp->len) {
+			off_t off = (off_t)(fp->pos + (int64_t)file_done);
+			ssize_t n = sendfile(sock, fp->fd, &off, fp->len - file_done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN) {
+				blocked = true;
+				break;
+			}
+			if (n <= 0) {
+				conn_close(c, n < 0 ? strerror(errno) : "segment file shorter than "
+					   "expected");
+				slot_free(s);
+				return;
+			}
+			file_done += (size_t)n;
+		}
+		if (blocked)
+			break;
+		i++;
+		file_done = 0;
+	}
+	if (!blocked) {
+		slot_free(s);
+		return;
+	}
+	/* The socket is full: queue the rest, in order. */
+	write_req *w = brook_calloc(1, sizeof *w);
+	w->conn = c;
+	w->slots[w->n++] = s;
+	uv_buf_t *bufs = brook_calloc(2 * (np + 1), sizeof *bufs);
+	w->owned = brook_calloc(np + 1, sizeof *w->owned);
+	unsigned nb = 0;
+	for (; i <= np; i++) {
+		size_t bend = i < np ? s->parts[i].at : s->resp.len;
+		if (bpos < bend)
+			bufs[nb++] = uv_buf_init(s->resp.data + bpos, (unsigned)(bend - bpos));
+		bpos = bend;
+		if (i == np)
+			break;
+		broker_file_part *fp = &s->parts[i];
+		size_t left = fp->len - file_done;
+		if (left) {
+			char *mem = brook_malloc(left);
+			if (pread_all(fp->fd, mem, left, fp->pos + (int64_t)file_done) != 0) {
+				free(mem);
+				free(bufs);
+				for (int k = 0; k < w->nowned; k++)
+					free(w->owned[k]);
+				free(w->owned);
+				free(w);
+				conn_close(c, "reading a segment file failed");
+				slot_free(s);
+				return;
+			}
+			w->owned[w->nowned++] = mem;
+			bufs[nb++] = uv_buf_init(mem, (unsigned)left);
+		}
+		file_done = 0;
+	}
+	queue_write(c, w, bufs, nb);
+	free(bufs);
+}
+
 /* Write every completed slot at the head of the queue, in order. */
 static void try_flush(broker_conn *c)
 {
 	while (!c->closing && c->head && c->head->state != SLOT_PENDING) {
+		broker_slot *head = c->head;
+		if (head->nparts && head->state == SLOT_DONE) {
+			/* Zero-copy needs the socket to itself: wait for queued writes. */
+			if (c->writing)
+				return;
+			c->head = head->next;
+			if (!c->head)
+				c->tail = NULL;
+			c->inflight--;
+			send_with_parts(c, head);
+			continue;
+		}
 		write_req *w = NULL;
 		uv_buf_t bufs[MAX_IOV];
-		while (c->head && c->head->state != SLOT_PENDING && (!w || w->n < MAX_IOV)) {
+		while (c->head && c->head->state != SLOT_PENDING && !c->head->nparts &&
+		       (!w || w->n < MAX_IOV)) {
 			broker_slot *s = c->head;
 			c->head = s->next;
 			if (!c->head)
@@ -166,17 +324,8 @@ static void try_flush(broker_conn *c)
 			bufs[w->n] = uv_buf_init(s->resp.data, (unsigned)s->resp.len);
 			w->slots[w->n++] = s;
 		}
-		if (!w)
-			continue;
-		c->refs++;
-		int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, (unsigned)w->n, on_write);
-		if (rc < 0) {
-			for (int i = 0; i < w->n; i++)
-				slot_free(w->slots[i]);
-			free(w);
-			conn_unref(c);
-			conn_close(c, uv_strerror(rc));
-		}
+		if (w)
+			queue_write(c, w, bufs, (unsigned)w->n);
 	}
 }
 
@@ -412,6 +561,14 @@ void broker_slot_complete(broker_slot *s, brook_buf *resp)
 	*resp = (brook_buf)BROOK_BUF_INIT;
 	s->state = SLOT_DONE;
 	slot_done(s);
+}
+
+void broker_slot_complete_parts(broker_slot *s, brook_buf *resp, broker_file_part *parts,
+				size_t nparts)
+{
+	s->parts = parts;
+	s->nparts = nparts;
+	broker_slot_complete(s, resp);
 }
 
 void broker_slot_complete_silent(broker_slot *s)

@@ -56,6 +56,24 @@ size_t broker_net_connections(const broker_net *n);
 /* The response bytes (with the 4-byte size prefix, see broker_slot_begin_response) are
  * taken from resp, which is left empty. */
 void broker_slot_complete(broker_slot *s, brook_buf *resp);
+/*
+ * Complete with file regions spliced into the response (zero-copy Fetch): part i's
+ * bytes belong at position parts[i].at of resp (ascending). When the connection has
+ * nothing else queued, the buffer goes out with write() and the file regions with
+ * sendfile(2), straight from the page cache; if the socket fills up, the rest is read
+ * into memory and queued. parts (heap) is taken; each part's release(ref) is called
+ * once its bytes are sent or the connection is gone.
+ */
+typedef struct broker_file_part {
+	size_t at;
+	int fd;
+	int64_t pos;
+	size_t len;
+	void (*release)(void *ref);
+	void *ref;
+} broker_file_part;
+void broker_slot_complete_parts(broker_slot *s, brook_buf *resp, broker_file_part *parts,
+				size_t nparts);
 /* Complete without sending anything (Produce with acks=0). */
 void broker_slot_complete_silent(broker_slot *s);
 /* Complete by closing the connection (a malformed request). */
