@@ -561,10 +561,33 @@ static void on_metrics_gauges(uv_timer_t *t)
 	group_coord_each_offset(b->groups, each_offset, b);
 }
 
+/* A scrape asks the loop to refresh the gauges first (they read loop-owned state), so
+ * what it renders is current; it waits at most a second for a busy loop. */
+static void on_gauge_async(uv_async_t *a)
+{
+	broker *b = a->data;
+	on_metrics_gauges(&b->gauge_timer);
+	pthread_mutex_lock(&b->mu);
+	b->gauges_gen++;
+	pthread_cond_broadcast(&b->gauges_cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
 static void metrics_handler(const brook_http_request *req, brook_http_response *resp, void *arg)
 {
 	(void)req;
 	broker *b = arg;
+	pthread_mutex_lock(&b->mu);
+	uint64_t want = b->gauges_gen + 1;
+	if (!b->stopping)
+		uv_async_send(&b->gauge_async);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	while (b->gauges_gen < want && !b->stopping &&
+	       pthread_cond_timedwait(&b->gauges_cv, &b->mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&b->mu);
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	brook_metrics_render(b->metrics, &resp->body);
 }
@@ -736,8 +759,13 @@ broker *broker_open(const brook_config *cfg, char *err, size_t errlen)
 	setup_metrics(b);
 
 	uv_loop_init(&b->loop);
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	pthread_cond_init(&b->gauges_cv, NULL);
 	uv_async_init(&b->loop, &b->stop_async, on_stop);
 	b->stop_async.data = b;
+	uv_async_init(&b->loop, &b->gauge_async, on_gauge_async);
+	b->gauge_async.data = b;
 	broker_groups_open(b);
 	if (broker_groups_load(b) != 0) {
 		snprintf(err, errlen, "cannot load consumer groups from __consumer_offsets");
@@ -794,8 +822,6 @@ broker *broker_open(const brook_config *cfg, char *err, size_t errlen)
 		}
 	}
 
-	pthread_mutex_init(&b->mu, NULL);
-	pthread_cond_init(&b->cv, NULL);
 	pthread_create(&b->flusher, NULL, flusher_main, b);
 	uv_async_init(&b->loop, &b->flushed_async, on_flushed);
 	b->flushed_async.data = b;
@@ -822,6 +848,7 @@ fail_loop:
 	if (b->groups)
 		group_coord_free(b->groups);
 	uv_close((uv_handle_t *)&b->stop_async, NULL);
+	uv_close((uv_handle_t *)&b->gauge_async, NULL);
 	uv_run(&b->loop, UV_RUN_NOWAIT);
 	uv_loop_close(&b->loop);
 	broker_topics_close(b->topics);
@@ -862,7 +889,14 @@ static void on_stop(uv_async_t *a)
 	broker *b = a->data;
 	if (b->stopping)
 		return;
-	b->stopping = true;
+	pthread_mutex_lock(&b->mu);
+	b->stopping = true; /* read by /metrics scrapes under mu */
+	pthread_cond_broadcast(&b->gauges_cv);
+	pthread_mutex_unlock(&b->mu);
+	if (b->http) {
+		brook_httpd_close(b->http);
+		b->http = NULL;
+	}
 	brook_info(LOG, "stopping: answering requests in flight and flushing logs");
 	broker_fetch_tick(b, true);
 	/* Wait for a running flush round, then flush everything synchronously. */
@@ -890,6 +924,7 @@ static void on_stop(uv_async_t *a)
 	broker_net_close(b->net);
 	uv_close((uv_handle_t *)&b->flushed_async, NULL);
 	uv_close((uv_handle_t *)&b->stop_async, NULL);
+	uv_close((uv_handle_t *)&b->gauge_async, NULL);
 	uv_close((uv_handle_t *)&b->tick_timer, NULL);
 	uv_close((uv_handle_t *)&b->maint_timer, NULL);
 	uv_close((uv_handle_t *)&b->flush_timer, NULL);
@@ -917,6 +952,7 @@ void broker_close(broker *b)
 	brook_metrics_free(b->metrics);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
+	pthread_cond_destroy(&b->gauges_cv);
 	for (size_t i = 0; i < b->nusers; i++) {
 		free(b->users[i].name);
 		free(b->users[i].password);

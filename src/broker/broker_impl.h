@@ -66,7 +66,7 @@ typedef struct sasl_user {
 struct broker {
 	const brook_config *cfg;
 	uv_loop_t loop;
-	uv_async_t stop_async, flushed_async;
+	uv_async_t stop_async, flushed_async, gauge_async;
 	uv_timer_t tick_timer, maint_timer, flush_timer, gauge_timer;
 	broker_net *net;
 	broker_topics *topics;
@@ -107,6 +107,8 @@ struct broker {
 	flush_item *jobs_out;
 	size_t njobs_out;
 	bool flusher_quit;
+	pthread_cond_t gauges_cv; /* with mu: a /metrics scrape waits for fresh gauges */
+	uint64_t gauges_gen;
 	bool flush_running; /* a round is with the flusher */
 	bool want_flush;    /* someone waits for durability */
 
