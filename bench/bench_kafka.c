@@ -13,7 +13,9 @@
  *            with assign(), for at most max(3 S, 10) seconds;
  *   latency  produce->consume at a fixed --rate for S seconds, 100 B and 1 KB: the
  *            payload starts with the send time (CLOCK_MONOTONIC, same process); p50,
- *            p99 and max over every message received.
+ *            p99 and max over every message received. Steady state: the clock starts
+ *            once a warm-up message from every partition has come back, so the
+ *            consumer's start-up (connect, offset lookup, first fetch) is not counted.
  * One line per figure: "<target> <figure> <value> <unit> ...". With --compare-mock the
  * same figures are measured against an in-process librdkafka mock cluster in the same
  * run, and a "ratio" line per figure gives target/mock (higher is better for
@@ -274,6 +276,7 @@ struct lat_state {
 	const char *topic;
 	volatile int stop;
 	volatile int ready;
+	volatile uint64_t warm; /* bit p: a warm-up message from partition p came back */
 	int64_t *lat; /* ns */
 	long n;
 	long cap;
@@ -293,7 +296,10 @@ static void *lat_consumer(void *arg)
 			continue;
 		if (!m->err && m->len >= sizeof(sent) && ls->n < ls->cap) {
 			memcpy(&sent, m->payload, sizeof(sent));
-			ls->lat[ls->n++] = now_ns() - sent;
+			if (sent == 0) /* warm-up */
+				ls->warm |= 1ull << (m->partition & 63);
+			else
+				ls->lat[ls->n++] = now_ns() - sent;
 		}
 		rd_kafka_message_destroy(m);
 	}
@@ -328,7 +334,20 @@ static void bench_latency(struct target *t, const char *topic, int size, const c
 	pthread_create(&th, NULL, lat_consumer, &ls);
 	while (!ls.ready)
 		usleep(1000);
-	usleep(500000); /* let the consumer connect and start fetching */
+	/* Steady state only: warm up until a message from every partition came back (the
+	 * consumer has connected, resolved offsets and is fetching everywhere). */
+	memset(val, 0, sizeof(int64_t));
+	uint64_t all = g_partitions >= 64 ? ~0ull : (1ull << g_partitions) - 1;
+	for (int i = 0; i < 1000 && (ls.warm & all) != all; i++) {
+		for (int p = 0; p < g_partitions; p++)
+			rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(p),
+					  RD_KAFKA_V_VALUE(val, (size_t)size),
+					  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+		rd_kafka_poll(rk, 0);
+		usleep(10000);
+	}
+	rd_kafka_flush(rk, 10000);
+	d.ok = 0; /* warm-up deliveries are not part of the figure */
 	start = now_ns();
 	end = start + (int64_t)g_seconds * 1000000000;
 	while (sent < total && now_ns() < end + 1000000000) {
