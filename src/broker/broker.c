@@ -66,7 +66,7 @@ const brook_cfg_key broker_config_keys[] = {
 	 NULL},
 	{"broker.maintenance_interval", BROOK_CFG_DURATION, "10s",
 	 "how often segments are rolled by age, retention applied and compaction run", NULL},
-	{"broker.max_inflight", BROOK_CFG_INT, "64",
+	{"broker.max_inflight", BROOK_CFG_INT, "16",
 	 "requests one connection may have outstanding before the broker stops reading it",
 	 NULL},
 	{"broker.offsets_partitions", BROOK_CFG_INT, "50",
