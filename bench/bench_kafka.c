@@ -55,6 +55,7 @@ static int g_seconds = 3;
 static long g_rate = 50000;
 static int g_partitions = 6;
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
 	va_list ap;

@@ -90,6 +90,7 @@ static void on_signal(int sig)
 	g_stop = 1;
 }
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -123,6 +124,8 @@ static void emit(json_t *obj)
 }
 
 /* Record one named check; a failed check makes the program exit 1 at the end. */
+static void check(struct ctx *c, const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 static void check(struct ctx *c, const char *name, bool ok, const char *fmt, ...)
 {
 	if (!ok) {
