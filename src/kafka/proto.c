@@ -48,6 +48,9 @@ char *kafka_str_strdup(kafka_str s)
 
 void kafka_rd_init(kafka_rd *rd, const void *data, size_t len)
 {
+	static const uint8_t empty[1];
+	if (!data) /* NULL + 0 is undefined behaviour; an empty input reads from here */
+		data = empty, len = 0;
 	rd->start = data;
 	rd->p = data;
 	rd->end = rd->p + len;
