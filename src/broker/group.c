@@ -649,6 +649,9 @@ static void remove_member(group_coord *g, group *gr, gmember *m, int16_t err, co
 	case G_STABLE:
 	case G_COMPLETING:
 		prepare_rebalance(g, gr, why);
+		/* Like Kafka's joinPurgatory.checkAndComplete: when the last member left, the
+		 * rebalance is complete at once and the group Empty (and persisted as such). */
+		join_check(g, gr);
 		break;
 	case G_PREPARING:
 		join_check(g, gr);
