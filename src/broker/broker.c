@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -293,19 +294,10 @@ broker_partition *broker_partition_get(broker *b, kafka_str topic, int32_t parti
 
 static int save_producer_limit(broker *b, int64_t limit)
 {
-	char path[4096], tmp[4100];
+	char path[4096], text[32];
 	snprintf(path, sizeof path, "%s/producer-ids", b->dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	char text[32];
 	int n = snprintf(text, sizeof text, "%" PRId64 "\n", limit);
-	int rc = (write(fd, text, (size_t)n) == n && fsync(fd) == 0) ? 0 : -1;
-	close(fd);
-	if (rc == 0)
-		rc = rename(tmp, path);
-	return rc;
+	return brook_file_write_atomic(path, text, (size_t)n);
 }
 
 /* Ids are handed out from blocks whose end is persisted before use, so ids never repeat
@@ -314,7 +306,7 @@ int64_t broker_alloc_producer_id(broker *b)
 {
 	if (b->next_producer_id >= b->producer_id_limit) {
 		int64_t limit = b->next_producer_id + PRODUCER_ID_BLOCK;
-		if (save_producer_limit(b, limit) != 0) {
+		if (save_producer_limit(b, limit) != BROOK_OK) {
 			brook_error(LOG, "cannot persist producer ids: %s", strerror(errno));
 			return -1;
 		}
@@ -660,28 +652,9 @@ static int load_cluster_id(broker *b)
 		b->cluster_id[i] = b64[v];
 	}
 	b->cluster_id[22] = '\0';
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "%s\n", b->cluster_id);
-	int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
-	fclose(f);
-	return rc;
-}
-
-static int mkdirs(const char *path)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return (mkdir(tmp, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+	char text[32];
+	int n = snprintf(text, sizeof text, "%s\n", b->cluster_id);
+	return brook_file_write_atomic(path, text, (size_t)n) == BROOK_OK ? 0 : -1;
 }
 
 static int parse_users(broker *b, char *err, size_t errlen)
@@ -745,7 +718,7 @@ broker *broker_open(const brook_config *cfg, char *err, size_t errlen)
 	size_t dl = strlen(brook_config_str(cfg, "data")) + 16;
 	b->dir = brook_malloc(dl);
 	snprintf(b->dir, dl, "%s/broker", brook_config_str(cfg, "data"));
-	if (mkdirs(b->dir) != 0 || load_cluster_id(b) != 0) {
+	if (brook_mkdirs(b->dir, 0755) != BROOK_OK || load_cluster_id(b) != 0) {
 		snprintf(err, errlen, "cannot use data directory %s: %s", b->dir, strerror(errno));
 		goto fail;
 	}

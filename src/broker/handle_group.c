@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "broker/broker_impl.h"
+#include "core/err.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "kafka/batch.h"
@@ -140,9 +142,9 @@ static int load_partition(broker *b, broker_log *log, int32_t partition, size_t 
 		size_t len = s.len;
 		brook_buf_reset(&buf);
 		brook_buf_reserve(&buf, len);
-		ssize_t got = pread(s.fd, buf.data, len, s.pos);
+		int got = brook_pread_all(s.fd, buf.data, len, s.pos);
 		broker_log_slice_release(&s);
-		if (got != (ssize_t)len) {
+		if (got != BROOK_OK) {
 			brook_error(LOG, "reading %s-%d failed", OFFSETS_TOPIC, partition);
 			rc = -1;
 			break;

@@ -67,6 +67,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "kafka/batch.h"
@@ -129,22 +130,6 @@ void broker_log_config_defaults(broker_log_config *cfg)
 
 /* ---- small I/O helpers ---- */
 
-static int pwrite_all(int fd, const void *p, size_t n, int64_t off)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = pwrite(fd, c, n, (off_t)off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return BROOK_ERR;
-		}
-		c += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return BROOK_OK;
-}
 
 /* Reads exactly n bytes unless EOF; returns bytes read or -1. */
 static ssize_t pread_full(int fd, void *p, size_t n, int64_t off)
@@ -253,8 +238,8 @@ static int seg_write_idx(seg *s, size_t i)
 	kafka_put_be32(a + 4, s->idx[i].pos);
 	kafka_put_be64(b, (uint64_t)s->idx[i].ts);
 	kafka_put_be32(b + 8, s->idx[i].rel);
-	if (pwrite_all(s->idx_fd, a, 8, (int64_t)i * 8) != BROOK_OK ||
-	    pwrite_all(s->tidx_fd, b, 12, (int64_t)i * 12) != BROOK_OK)
+	if (brook_pwrite_all(s->idx_fd, a, 8, (int64_t)i * 8) != BROOK_OK ||
+	    brook_pwrite_all(s->tidx_fd, b, 12, (int64_t)i * 12) != BROOK_OK)
 		return BROOK_ERR;
 	return BROOK_OK;
 }
@@ -485,22 +470,10 @@ static int cmp_i64(const void *a, const void *b)
 
 static int write_checkpoint(broker_log *l)
 {
-	char p[4200], tmp[4300], text[32];
+	char p[4200], text[32];
 	snprintf(p, sizeof(p), "%s/start-offset", l->dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
 	int n = snprintf(text, sizeof(text), "%" PRId64 "\n", l->start_offset);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return BROOK_ERR;
-	int rc = pwrite_all(fd, text, (size_t)n, 0) == BROOK_OK && fdatasync(fd) == 0
-			 ? BROOK_OK
-			 : BROOK_ERR;
-	close(fd);
-	if (rc == BROOK_OK && rename(tmp, p) != 0)
-		rc = BROOK_ERR;
-	if (rc == BROOK_OK)
-		fsync(l->dirfd);
-	return rc;
+	return brook_file_write_atomic(p, text, (size_t)n);
 }
 
 static int64_t read_checkpoint(const broker_log *l)
@@ -801,7 +774,7 @@ int16_t broker_log_append(broker_log *l, uint8_t *batch, size_t len, int64_t now
 	h.partition_leader_epoch = l->cfg.leader_epoch;
 	kafka_put_be64(batch + KAFKA_BATCH_OFF_BASE_OFFSET, (uint64_t)h.base_offset);
 	kafka_put_be32(batch + KAFKA_BATCH_OFF_LEADER_EPOCH, (uint32_t)h.partition_leader_epoch);
-	if (pwrite_all(s->fd, batch, len, (int64_t)s->size) != BROOK_OK) {
+	if (brook_pwrite_all(s->fd, batch, len, (int64_t)s->size) != BROOK_OK) {
 		brook_error(COMP, "cannot write to %s/%020" PRId64 ".log: %s; the batch is "
 				  "refused, check the disk",
 			    l->dir, s->base, strerror(errno));
@@ -1163,7 +1136,7 @@ static int clean_write(clean_ctx *c, const uint8_t *b, size_t len)
 {
 	kafka_batch_hdr h;
 	kafka_batch_parse_hdr(b, len, &h);
-	if (pwrite_all(c->out->fd, b, len, (int64_t)c->out->size) != BROOK_OK)
+	if (brook_pwrite_all(c->out->fd, b, len, (int64_t)c->out->size) != BROOK_OK)
 		return BROOK_ERR;
 	seg_note_batch(c->out, &h, c->out->size, len, c->l->cfg.index_interval_bytes, false);
 	c->out->size += len;

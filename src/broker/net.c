@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -178,20 +179,6 @@ static int queue_write(broker_conn *c, write_req *w, uv_buf_t *bufs, unsigned n)
 	return rc;
 }
 
-static int pread_all(int fd, char *dst, size_t len, int64_t pos)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pread(fd, dst + done, len - done, (off_t)(pos + (int64_t)done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Sends a slot with file parts. Pieces alternate: buffer [from, part.at), file part,
  * ... buffer tail. They go out synchronously (uv_try_write, sendfile) while the socket
@@ -268,7 +255,7 @@ static void send_with_parts(broker_conn *c, broker_slot *s)
 		size_t left = fp->len - file_done;
 		if (left) {
 			char *mem = brook_malloc(left);
-			if (pread_all(fp->fd, mem, left, fp->pos + (int64_t)file_done) != 0) {
+			if (brook_pread_all(fp->fd, mem, left, fp->pos + (int64_t)file_done) != BROOK_OK) {
 				free(mem);
 				free(bufs);
 				for (int k = 0; k < w->nowned; k++)

@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/crc32c.h"
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/mem.h"
 
 #define ERR_OUT_OF_ORDER ((int16_t)45)
@@ -216,22 +217,6 @@ int broker_pstate_count(const broker_pstate *ps)
 
 static const char snap_magic[4] = {'B', 'P', 'S', '1'};
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return BROOK_ERR;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return BROOK_OK;
-}
-
 int broker_pstate_save(const broker_pstate *ps, const char *path, int64_t offset)
 {
 	brook_buf b = BROOK_BUF_INIT;
@@ -254,19 +239,7 @@ int broker_pstate_save(const broker_pstate *ps, const char *path, int64_t offset
 		}
 	}
 	brook_buf_put_be32(&b, brook_crc32c(0, b.data, b.len));
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int rc = BROOK_ERR;
-	if (fd >= 0) {
-		if (write_all(fd, b.data, b.len) == BROOK_OK && fdatasync(fd) == 0)
-			rc = BROOK_OK;
-		close(fd);
-		if (rc == BROOK_OK && rename(tmp, path) != 0)
-			rc = BROOK_ERR;
-		if (rc != BROOK_OK)
-			unlink(tmp);
-	}
+	int rc = brook_file_write_atomic(path, b.data, b.len);
 	brook_buf_release(&b);
 	return rc;
 }
@@ -274,22 +247,11 @@ int broker_pstate_save(const broker_pstate *ps, const char *path, int64_t offset
 int broker_pstate_load(broker_pstate *ps, const char *path, int64_t *offset)
 {
 	broker_pstate_clear(ps);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return BROOK_ERR;
 	brook_buf b = BROOK_BUF_INIT;
-	char chunk[8192];
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		brook_buf_append(&b, chunk, (size_t)r);
-		if (b.len > (64u << 20))
-			break;
+	if (brook_file_read(path, 64u << 20, &b) != BROOK_OK) {
+		brook_buf_release(&b);
+		return BROOK_ERR;
 	}
-	close(fd);
 	const uint8_t *p = (const uint8_t *)b.data;
 	size_t n = b.len;
 	int rc = BROOK_ERR;

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -204,16 +205,6 @@ static char *path_join(const char *a, const char *b)
 	return p;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Writes <topicdir>/topic.json atomically. */
 static int topic_save(broker_topics *t, const broker_topic *tp)
 {
@@ -226,28 +217,14 @@ static int topic_save(broker_topics *t, const broker_topic *tp)
 	json_t *doc = json_pack("{s:s, s:s, s:i, s:o}", "name", tp->name, "id", id, "partitions",
 				(json_int_t)tp->npartitions, "configs", configs);
 	char *tdir = path_join(t->dir, tp->name);
-	char *tmp = path_join(tdir, "topic.json.tmp");
 	char *final = path_join(tdir, "topic.json");
-	int rc = -1;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-		size_t len = strlen(text);
-		ssize_t w = write(fd, text, len);
-		free(text);
-		if (w == (ssize_t)len && fsync(fd) == 0 && close(fd) == 0) {
-			fd = -1;
-			if (rename(tmp, final) == 0 && fsync_dir(tdir) == 0)
-				rc = 0;
-		}
-		if (fd >= 0)
-			close(fd);
-	}
-	if (rc != 0)
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc = brook_file_write_atomic(final, text, strlen(text));
+	if (rc != BROOK_OK)
 		brook_error(LOG, "cannot write %s: %s", final, strerror(errno));
+	free(text);
 	json_decref(doc);
 	free(tdir);
-	free(tmp);
 	free(final);
 	return rc;
 }
@@ -499,7 +476,7 @@ int16_t broker_topics_create(broker_topics *t, const char *name, int32_t partiti
 		topic_free(tp);
 		return e;
 	}
-	if (open_partitions(t, tp, 0, partitions, msg, msglen) != 0 || topic_save(t, tp) != 0) {
+	if (open_partitions(t, tp, 0, partitions, msg, msglen) != 0 || topic_save(t, tp) != BROOK_OK) {
 		if (!msg[0])
 			snprintf(msg, msglen, "cannot store topic '%s' on disk", name);
 		topic_free(tp);
@@ -528,7 +505,7 @@ int16_t broker_topics_delete(broker_topics *t, const char *name, char *msg, size
 	char *tdir = path_join(t->dir, tp->name);
 	char *file = path_join(tdir, "topic.json");
 	unlink(file);
-	fsync_dir(tdir);
+	brook_fsync_dir(tdir);
 	int32_t np = tp->npartitions;
 	for (int32_t p = 0; p < np; p++) {
 		broker_log_close(tp->parts[p]->log);
@@ -559,7 +536,7 @@ int16_t broker_topics_add_partitions(broker_topics *t, broker_topic *tp, int32_t
 	if (validate_only)
 		return ERR_NONE;
 	int32_t old = tp->npartitions;
-	if (open_partitions(t, tp, old, total, msg, msglen) != 0 || topic_save(t, tp) != 0)
+	if (open_partitions(t, tp, old, total, msg, msglen) != 0 || topic_save(t, tp) != BROOK_OK)
 		return ERR_KAFKA_STORAGE_ERROR;
 	brook_info(LOG, "topic %s now has %d partitions (was %d)", tp->name, total, old);
 	return ERR_NONE;
@@ -592,7 +569,7 @@ int16_t broker_topics_set_configs(broker_topics *t, broker_topic *tp,
 		return e;
 	for (int32_t p = 0; p < tp->npartitions; p++)
 		broker_log_set_config(tp->parts[p]->log, &tp->cfg);
-	if (topic_save(t, tp) != 0) {
+	if (topic_save(t, tp) != BROOK_OK) {
 		snprintf(msg, msglen, "cannot store the configuration of '%s'", tp->name);
 		return ERR_KAFKA_STORAGE_ERROR;
 	}

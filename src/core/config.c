@@ -29,6 +29,7 @@
 #include <yaml.h>
 
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 
@@ -728,29 +729,14 @@ int brook_config_load_string(brook_config *c, const char *name, const char *yaml
 
 int brook_config_load_file(brook_config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		seterr(err, errlen, "%s: cannot open configuration file: %s", path,
-		       strerror(errno));
-		return BROOK_ERR;
-	}
 	brook_buf b = BROOK_BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (b.len + n > CFG_MAX_BYTES) {
-			seterr(err, errlen, "%s: larger than %u bytes", path, CFG_MAX_BYTES);
-			fclose(f);
-			brook_buf_release(&b);
-			return BROOK_ERR;
-		}
-		brook_buf_append(&b, chunk, n);
-	}
-	int rerr = ferror(f);
-	fclose(f);
 	int rc;
-	if (rerr) {
-		seterr(err, errlen, "%s: read error", path);
+	if (brook_file_read(path, CFG_MAX_BYTES, &b) != BROOK_OK) {
+		if (errno == EFBIG)
+			seterr(err, errlen, "%s: larger than %u bytes", path, CFG_MAX_BYTES);
+		else
+			seterr(err, errlen, "%s: cannot open configuration file: %s", path,
+			       strerror(errno));
 		rc = BROOK_ERR;
 	} else {
 		rc = brook_config_load_string(c, path, b.data ? b.data : "", b.len, err, errlen);
