@@ -610,6 +610,9 @@ static void setup_metrics(broker *b)
 	b->m_fetch_bytes = brook_metrics_family(m, BROOK_METRIC_COUNTER,
 						"brook_broker_bytes_out_total",
 						"Record batch bytes fetched, by topic.", tp);
+	b->m_msgs_out = brook_metrics_family(m, BROOK_METRIC_COUNTER,
+					     "brook_broker_messages_out_total",
+					     "Record offsets sent to consumers, by topic.", tp);
 	b->m_end_offset = brook_metrics_family(m, BROOK_METRIC_GAUGE,
 					       "brook_broker_partition_end_offset",
 					       "Next offset to be assigned, by partition.", tpp);

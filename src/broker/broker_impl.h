@@ -123,7 +123,7 @@ struct broker {
 
 	/* Metrics. */
 	brook_metric_family *m_bytes_in, *m_bytes_out, *m_msgs_in, *m_latency, *m_requests;
-	brook_metric_family *m_append_bytes, *m_fetch_bytes;
+	brook_metric_family *m_append_bytes, *m_fetch_bytes, *m_msgs_out;
 	brook_metric_family *m_end_offset, *m_group_state, *m_committed, *m_lag;
 	brook_metric *m_connections;
 };

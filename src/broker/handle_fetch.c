@@ -136,9 +136,13 @@ static void fetch_answer(broker_req *r)
 			pd->records = (kafka_bytes){NULL, (int32_t)s.len};
 			budget -= (int64_t)s.len;
 			first = false;
-			brook_metric_add(brook_metrics_series(b->m_fetch_bytes,
-							      (const char *[]){t->name, NULL}),
-					 (double)s.len);
+			const char *lv[] = {t->name, NULL};
+			brook_metric_add(brook_metrics_series(b->m_fetch_bytes, lv), (double)s.len);
+			int64_t from = fp->fetch_offset > s.first_offset ? fp->fetch_offset
+									  : s.first_offset;
+			if (s.next_offset > from)
+				brook_metric_add(brook_metrics_series(b->m_msgs_out, lv),
+						 (double)(s.next_offset - from));
 			if (nparts == capparts) {
 				capparts = capparts ? capparts * 2 : 8;
 				parts = brook_realloc(parts, capparts * sizeof *parts);

@@ -829,6 +829,7 @@ int16_t broker_log_read(broker_log *l, int64_t offset, size_t max_bytes, int64_t
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
 	out->first_offset = -1;
+	out->next_offset = -1;
 	if (offset < l->start_offset || offset > l->leo)
 		return BROKER_LOG_ERR_OFFSET_OUT_OF_RANGE;
 	if (upto > l->leo)
@@ -863,6 +864,7 @@ int16_t broker_log_read(broker_log *l, int64_t offset, size_t max_bytes, int64_t
 			}
 			total += len;
 			pos += (int64_t)len;
+			out->next_offset = last + 1;
 		}
 		scan_release(&sc);
 		if (start < 0) {

@@ -103,6 +103,7 @@ typedef struct broker_log_slice {
 	int64_t pos;    /* file position of the first batch */
 	size_t len;     /* bytes of whole batches */
 	int64_t first_offset; /* baseOffset of the first batch (may be < requested offset) */
+	int64_t next_offset;  /* the offset after the last batch's last record */
 	void *seg_ref;  /* internal */
 } broker_log_slice;
 

@@ -44,6 +44,8 @@ class TestMetrics(unittest.TestCase):
             self.assertIn("# TYPE brook_broker_request_seconds histogram", text)
             self.assertRegex(text, r'brook_broker_messages_in_total\{topic="metered"\} 300\n')
             self.assertRegex(text, r'brook_broker_bytes_out_total\{topic="metered"\} [1-9]')
+            # kcat -C read all 300 from the beginning; the group consumer read them again
+            self.assertRegex(text, r'brook_broker_messages_out_total\{topic="metered"\} 600\n')
             self.assertRegex(text, r'brook_broker_requests_total\{api="Produce"\} [1-9]')
             self.assertRegex(text, r'brook_broker_partition_end_offset\{topic="metered",'
                                    r'partition="0"\} 300\n')
