@@ -68,59 +68,17 @@ bool cql_str_map_get(const cql_str_map *m, const char *k, cql_str *out)
 	return false;
 }
 
-void cql_rd_init(cql_rd *rd, const void *data, size_t len)
-{
-	static const uint8_t empty[1];
-	if (!data) /* NULL + 0 is undefined behaviour; an empty input reads from here */
-		data = empty, len = 0;
-	rd->start = data;
-	rd->p = data;
-	rd->end = rd->p + len;
-	rd->err[0] = '\0';
-	rd->failed = false;
-}
 
-void cql_rd_fail(cql_rd *rd, const char *fmt, ...)
-{
-	if (rd->failed)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rd->err, sizeof rd->err, fmt, ap);
-	va_end(ap);
-	rd->failed = true;
-	rd->p = rd->end;
-}
 
-/* Room for n bytes of `what`? Fails (sticky) otherwise. */
 static bool need(cql_rd *rd, size_t n, const char *what)
 {
-	if (rd->failed)
-		return false;
-	if (cql_rd_left(rd) < n) {
-		cql_rd_fail(rd, "%s at byte %zu needs %zu bytes, %zu left", what, cql_rd_pos(rd), n,
-			    cql_rd_left(rd));
-		return false;
-	}
-	return true;
-}
-
-static uint64_t be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
+	return brook_rd_need(rd, n, what);
 }
 
 #define RD_FIXED(fn, T, UT, n, what)                                                               \
 	T fn(cql_rd *rd)                                                                           \
 	{                                                                                          \
-		if (!need(rd, n, what))                                                            \
-			return 0;                                                                  \
-		UT v = (UT)be(rd->p, n);                                                           \
-		rd->p += n;                                                                        \
-		return (T)v;                                                                       \
+		return (T)(UT)brook_rd_be(rd, n, what);                                    \
 	}
 
 RD_FIXED(cql_rd_byte, uint8_t, uint8_t, 1, "[byte]")
@@ -131,11 +89,7 @@ RD_FIXED(cql_rd_consistency, uint16_t, uint16_t, 2, "[consistency]")
 
 const uint8_t *cql_rd_take(cql_rd *rd, size_t n)
 {
-	if (!need(rd, n, "raw bytes"))
-		return NULL;
-	const uint8_t *p = rd->p;
-	rd->p += n;
-	return p;
+	return brook_rd_take(rd, n, "raw bytes");
 }
 
 void cql_rd_uuid(cql_rd *rd, uint8_t out[16])

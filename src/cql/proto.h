@@ -34,6 +34,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/rd.h"
 
 /* A [string] / [long string] view. */
 typedef struct cql_str {
@@ -114,24 +115,12 @@ bool cql_bytes_same(cql_bytes x, cql_bytes y);
 /* The value of key k in a [string map], or a {NULL, 0} view with found false. */
 bool cql_str_map_get(const cql_str_map *m, const char *k, cql_str *out);
 
-typedef struct cql_rd {
-	const uint8_t *p, *end;
-	const uint8_t *start; /* for byte offsets in messages */
-	char err[160];
-	bool failed;
-} cql_rd;
-
-void cql_rd_init(cql_rd *rd, const void *data, size_t len);
-/* Sets the sticky error (first one wins) and stops reading. */
-void cql_rd_fail(cql_rd *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static inline size_t cql_rd_left(const cql_rd *rd)
-{
-	return (size_t)(rd->end - rd->p);
-}
-static inline size_t cql_rd_pos(const cql_rd *rd)
-{
-	return (size_t)(rd->p - rd->start);
-}
+/* The bounded reader with a sticky error (core/rd.h). */
+typedef brook_rd cql_rd;
+#define cql_rd_init brook_rd_init
+#define cql_rd_fail brook_rd_fail
+#define cql_rd_left brook_rd_left
+#define cql_rd_pos brook_rd_pos
 
 uint8_t cql_rd_byte(cql_rd *rd);
 uint16_t cql_rd_short(cql_rd *rd);

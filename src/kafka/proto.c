@@ -46,59 +46,17 @@ char *kafka_str_strdup(kafka_str s)
 	return brook_strndup(s.len ? s.ptr : "", (size_t)s.len);
 }
 
-void kafka_rd_init(kafka_rd *rd, const void *data, size_t len)
-{
-	static const uint8_t empty[1];
-	if (!data) /* NULL + 0 is undefined behaviour; an empty input reads from here */
-		data = empty, len = 0;
-	rd->start = data;
-	rd->p = data;
-	rd->end = rd->p + len;
-	rd->err[0] = '\0';
-	rd->failed = false;
-}
 
-void kafka_rd_fail(kafka_rd *rd, const char *fmt, ...)
-{
-	if (rd->failed)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rd->err, sizeof rd->err, fmt, ap);
-	va_end(ap);
-	rd->failed = true;
-	rd->p = rd->end; /* nothing more to read */
-}
 
-/* Room for n bytes of `what`? Fails (sticky) otherwise. */
 static bool need(kafka_rd *rd, size_t n, const char *what)
 {
-	if (rd->failed)
-		return false;
-	if (kafka_rd_left(rd) < n) {
-		kafka_rd_fail(rd, "%s at byte %zu needs %zu bytes, %zu left", what,
-			      kafka_rd_pos(rd), n, kafka_rd_left(rd));
-		return false;
-	}
-	return true;
-}
-
-static uint64_t be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
+	return brook_rd_need(rd, n, what);
 }
 
 #define RD_FIXED(fn, T, UT, n, what)                                                          \
 	T fn(kafka_rd *rd)                                                                   \
 	{                                                                                    \
-		if (!need(rd, n, what))                                                      \
-			return 0;                                                            \
-		UT v = (UT)be(rd->p, n);                                                     \
-		rd->p += n;                                                                  \
-		return (T)v;                                                                 \
+		return (T)(UT)brook_rd_be(rd, n, what);                                    \
 	}
 
 RD_FIXED(kafka_rd_i8, int8_t, uint8_t, 1, "int8")
@@ -299,11 +257,7 @@ int32_t kafka_rd_compact_array_len(kafka_rd *rd, size_t min_elem)
 
 const uint8_t *kafka_rd_take(kafka_rd *rd, size_t n)
 {
-	if (!need(rd, n, "data"))
-		return NULL;
-	const uint8_t *p = rd->p;
-	rd->p += n;
-	return p;
+	return brook_rd_take(rd, n, "data");
 }
 
 void kafka_rd_skip(kafka_rd *rd, size_t n)

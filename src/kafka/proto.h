@@ -33,6 +33,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/rd.h"
 #include "core/uuid.h"
 
 typedef struct kafka_str {
@@ -62,24 +63,12 @@ char *kafka_str_dup(brook_arena *a, kafka_str s);
 /* A NUL-terminated heap copy (brook_malloc; free with free()); NULL for null. */
 char *kafka_str_strdup(kafka_str s);
 
-typedef struct kafka_rd {
-	const uint8_t *p, *end;
-	const uint8_t *start; /* for byte offsets in messages */
-	char err[160];
-	bool failed;
-} kafka_rd;
-
-void kafka_rd_init(kafka_rd *rd, const void *data, size_t len);
-/* Sets the sticky error (first one wins). */
-void kafka_rd_fail(kafka_rd *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static inline size_t kafka_rd_left(const kafka_rd *rd)
-{
-	return (size_t)(rd->end - rd->p);
-}
-static inline size_t kafka_rd_pos(const kafka_rd *rd)
-{
-	return (size_t)(rd->p - rd->start);
-}
+/* The bounded reader with a sticky error (core/rd.h). */
+typedef brook_rd kafka_rd;
+#define kafka_rd_init brook_rd_init
+#define kafka_rd_fail brook_rd_fail
+#define kafka_rd_left brook_rd_left
+#define kafka_rd_pos brook_rd_pos
 
 int8_t kafka_rd_i8(kafka_rd *rd);
 int16_t kafka_rd_i16(kafka_rd *rd);
