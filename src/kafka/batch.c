@@ -352,9 +352,10 @@ int16_t kafka_produce_records_split(uint8_t *records, size_t n, const kafka_batc
 		}
 		int32_t bl = (int32_t)kafka_be32(records + pos + 8);
 		if (records[pos + 16] != KAFKA_BATCH_MAGIC) {
-			snprintf(why, whylen, "record batch magic %d is not supported (only 2)",
-				 (int8_t)records[pos + 16]);
-			return KAFKA_BATCH_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+			/* As Kafka answers Produce v3+: only magic 2 batches are allowed. */
+			snprintf(why, whylen, "produce requests may only carry record batches "
+				 "with magic 2, not %d", (int8_t)records[pos + 16]);
+			return KAFKA_BATCH_ERR_INVALID_RECORD;
 		}
 		if (bl < KAFKA_BATCH_HDR_SIZE - KAFKA_BATCH_LOG_OVERHEAD ||
 		    (size_t)bl > n - pos - KAFKA_BATCH_LOG_OVERHEAD) {

@@ -205,6 +205,15 @@ class TestBadInput(unittest.TestCase):
         c.close()
         self.assertEqual(err, 2, "CORRUPT_MESSAGE")
 
+    def test_old_message_format(self):
+        c = Conn(self.port)
+        old = bytearray(record_batch([b"x"]))
+        old[16] = 1  # magic 1 (message format v1) inside a Produce v3
+        c.send(request(0, 3, produce_v3("intact", 0, bytes(old))))
+        err, _ = produce_error(c.recv_response())
+        c.close()
+        self.assertEqual(err, 87, "INVALID_RECORD, as Kafka answers Produce v3+")
+
     def test_invalid_topic_name(self):
         c = Conn(self.port)
         c.send(request(0, 3, produce_v3("no/slashes", 0, record_batch([b"x"]))))
