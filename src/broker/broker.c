@@ -353,8 +353,7 @@ void broker_mark_dirty(broker *b, broker_partition *p)
 	b->dirty[b->ndirty++] = p;
 }
 
-/* Forget a partition that is going away (topic deletion). */
-static void forget_dirty_topic(broker *b, broker_topic *t)
+void broker_forget_topic(broker *b, broker_topic *t)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < b->ndirty; i++)
@@ -937,11 +936,4 @@ void broker_close(broker *b)
 	free(b->dirty);
 	free(b->dir);
 	free(b);
-}
-
-/* Used by handle_admin.c before deleting a topic. */
-void broker_forget_topic(broker *b, broker_topic *t);
-void broker_forget_topic(broker *b, broker_topic *t)
-{
-	forget_dirty_topic(b, t);
 }

@@ -114,7 +114,6 @@ struct broker {
 
 	broker_req *waiting_produce; /* acks=all, until durable */
 	broker_req *waiting_fetch;   /* until data, min_bytes or max_wait */
-	int64_t group_pending;       /* group requests the coordinator still holds */
 	struct io_wait *waiting_io;  /* coordinator appends, until durable */
 
 	sasl_user *users;
@@ -137,6 +136,8 @@ void broker_respond_parts(broker_req *r, const void *resp, broker_file_part *par
 			  size_t nparts);
 void broker_fail(broker_req *r, const char *why); /* close the connection */
 void broker_mark_dirty(broker *b, broker_partition *p);
+/* Drop a topic that is being deleted from the group-commit bookkeeping. */
+void broker_forget_topic(broker *b, broker_topic *t);
 void broker_request_flush(broker *b);
 int64_t broker_alloc_producer_id(broker *b);
 /* Looks the topic up; auto-creates it (when allowed) for Metadata and Produce. */

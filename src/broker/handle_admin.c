@@ -20,8 +20,6 @@
 #define CONFIG_TYPE_STRING 2
 #define CONFIG_TYPE_LONG 5
 
-void broker_forget_topic(broker *b, broker_topic *t);
-
 static kafka_str msg_str(broker_req *r, const char *msg)
 {
 	if (!msg[0])

@@ -202,7 +202,6 @@ int broker_groups_load(broker *b)
 static void group_done(void *ctx, const void *resp)
 {
 	broker_req *r = ctx;
-	r->b->group_pending--;
 	broker_respond(r, resp);
 }
 
@@ -212,7 +211,6 @@ void broker_handle_group(broker_req *r)
 	group_coord *g = b->groups;
 	int16_t ver = r->hdr.api_version;
 	int64_t now = broker_now_ms();
-	b->group_pending++;
 	switch (r->hdr.api_key) {
 	case KAFKA_API_JOIN_GROUP: {
 		char client[256], host[80];
