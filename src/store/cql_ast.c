@@ -30,35 +30,35 @@ const char *cql_stmt_kind_name(cql_stmt_kind k)
 	return "?";
 }
 
-const char *cql_type_kind_name(cql_type_kind k)
+const char *cql_ast_type_kind_name(cql_ast_type_kind k)
 {
 	switch (k) {
-	case CQL_TYPE_ASCII: return "ascii";
-	case CQL_TYPE_BIGINT: return "bigint";
-	case CQL_TYPE_BLOB: return "blob";
-	case CQL_TYPE_BOOLEAN: return "boolean";
-	case CQL_TYPE_COUNTER: return "counter";
-	case CQL_TYPE_DATE: return "date";
-	case CQL_TYPE_DECIMAL: return "decimal";
-	case CQL_TYPE_DOUBLE: return "double";
-	case CQL_TYPE_DURATION: return "duration";
-	case CQL_TYPE_FLOAT: return "float";
-	case CQL_TYPE_INET: return "inet";
-	case CQL_TYPE_INT: return "int";
-	case CQL_TYPE_SMALLINT: return "smallint";
-	case CQL_TYPE_TEXT: return "text";
-	case CQL_TYPE_TIME: return "time";
-	case CQL_TYPE_TIMESTAMP: return "timestamp";
-	case CQL_TYPE_TIMEUUID: return "timeuuid";
-	case CQL_TYPE_TINYINT: return "tinyint";
-	case CQL_TYPE_UUID: return "uuid";
-	case CQL_TYPE_VARINT: return "varint";
-	case CQL_TYPE_LIST: return "list";
-	case CQL_TYPE_SET: return "set";
-	case CQL_TYPE_MAP: return "map";
-	case CQL_TYPE_TUPLE: return "tuple";
-	case CQL_TYPE_UDT: return "udt";
-	case CQL_TYPE_CUSTOM: return "custom";
+	case CQL_AST_TYPE_ASCII: return "ascii";
+	case CQL_AST_TYPE_BIGINT: return "bigint";
+	case CQL_AST_TYPE_BLOB: return "blob";
+	case CQL_AST_TYPE_BOOLEAN: return "boolean";
+	case CQL_AST_TYPE_COUNTER: return "counter";
+	case CQL_AST_TYPE_DATE: return "date";
+	case CQL_AST_TYPE_DECIMAL: return "decimal";
+	case CQL_AST_TYPE_DOUBLE: return "double";
+	case CQL_AST_TYPE_DURATION: return "duration";
+	case CQL_AST_TYPE_FLOAT: return "float";
+	case CQL_AST_TYPE_INET: return "inet";
+	case CQL_AST_TYPE_INT: return "int";
+	case CQL_AST_TYPE_SMALLINT: return "smallint";
+	case CQL_AST_TYPE_TEXT: return "text";
+	case CQL_AST_TYPE_TIME: return "time";
+	case CQL_AST_TYPE_TIMESTAMP: return "timestamp";
+	case CQL_AST_TYPE_TIMEUUID: return "timeuuid";
+	case CQL_AST_TYPE_TINYINT: return "tinyint";
+	case CQL_AST_TYPE_UUID: return "uuid";
+	case CQL_AST_TYPE_VARINT: return "varint";
+	case CQL_AST_TYPE_LIST: return "list";
+	case CQL_AST_TYPE_SET: return "set";
+	case CQL_AST_TYPE_MAP: return "map";
+	case CQL_AST_TYPE_TUPLE: return "tuple";
+	case CQL_AST_TYPE_UDT: return "udt";
+	case CQL_AST_TYPE_CUSTOM: return "custom";
 	}
 	return "?";
 }
@@ -142,16 +142,16 @@ static void put_terms(brook_buf *b, cql_term *const *items, size_t n, const char
 	brook_buf_puts(b, close);
 }
 
-void cql_type_dump(brook_buf *b, const cql_type *t)
+void cql_type_dump(brook_buf *b, const cql_ast_type *t)
 {
 	if (t->frozen)
 		brook_buf_puts(b, "frozen<");
-	if (t->kind == CQL_TYPE_UDT)
+	if (t->kind == CQL_AST_TYPE_UDT)
 		put_quoted(b, t->name, strlen(t->name), '"'); /* never read back as a keyword */
-	else if (t->kind == CQL_TYPE_CUSTOM)
+	else if (t->kind == CQL_AST_TYPE_CUSTOM)
 		put_quoted(b, t->name, strlen(t->name), '\'');
 	else
-		brook_buf_puts(b, cql_type_kind_name(t->kind));
+		brook_buf_puts(b, cql_ast_type_kind_name(t->kind));
 	if (t->n_params) {
 		brook_buf_putc(b, '<');
 		for (size_t i = 0; i < t->n_params; i++) {

@@ -37,42 +37,42 @@ typedef struct cql_pos {
 
 /* ---- types ---- */
 
-typedef enum cql_type_kind {
-	CQL_TYPE_ASCII,
-	CQL_TYPE_BIGINT,
-	CQL_TYPE_BLOB,
-	CQL_TYPE_BOOLEAN,
-	CQL_TYPE_COUNTER,
-	CQL_TYPE_DATE,
-	CQL_TYPE_DECIMAL,
-	CQL_TYPE_DOUBLE,
-	CQL_TYPE_DURATION,
-	CQL_TYPE_FLOAT,
-	CQL_TYPE_INET,
-	CQL_TYPE_INT,
-	CQL_TYPE_SMALLINT,
-	CQL_TYPE_TEXT, /* text and varchar */
-	CQL_TYPE_TIME,
-	CQL_TYPE_TIMESTAMP,
-	CQL_TYPE_TIMEUUID,
-	CQL_TYPE_TINYINT,
-	CQL_TYPE_UUID,
-	CQL_TYPE_VARINT,
-	CQL_TYPE_LIST,  /* params[0] */
-	CQL_TYPE_SET,   /* params[0] */
-	CQL_TYPE_MAP,   /* params[0] key, params[1] value */
-	CQL_TYPE_TUPLE, /* params[0..n) */
-	CQL_TYPE_UDT,   /* name: a user type (not supported by the store, kept for messages) */
-	CQL_TYPE_CUSTOM, /* name: 'java.class.Name' */
-} cql_type_kind;
+typedef enum cql_ast_type_kind {
+	CQL_AST_TYPE_ASCII,
+	CQL_AST_TYPE_BIGINT,
+	CQL_AST_TYPE_BLOB,
+	CQL_AST_TYPE_BOOLEAN,
+	CQL_AST_TYPE_COUNTER,
+	CQL_AST_TYPE_DATE,
+	CQL_AST_TYPE_DECIMAL,
+	CQL_AST_TYPE_DOUBLE,
+	CQL_AST_TYPE_DURATION,
+	CQL_AST_TYPE_FLOAT,
+	CQL_AST_TYPE_INET,
+	CQL_AST_TYPE_INT,
+	CQL_AST_TYPE_SMALLINT,
+	CQL_AST_TYPE_TEXT, /* text and varchar */
+	CQL_AST_TYPE_TIME,
+	CQL_AST_TYPE_TIMESTAMP,
+	CQL_AST_TYPE_TIMEUUID,
+	CQL_AST_TYPE_TINYINT,
+	CQL_AST_TYPE_UUID,
+	CQL_AST_TYPE_VARINT,
+	CQL_AST_TYPE_LIST,  /* params[0] */
+	CQL_AST_TYPE_SET,   /* params[0] */
+	CQL_AST_TYPE_MAP,   /* params[0] key, params[1] value */
+	CQL_AST_TYPE_TUPLE, /* params[0..n) */
+	CQL_AST_TYPE_UDT,   /* name: a user type (not supported by the store, kept for messages) */
+	CQL_AST_TYPE_CUSTOM, /* name: 'java.class.Name' */
+} cql_ast_type_kind;
 
-typedef struct cql_type cql_type;
-struct cql_type {
-	cql_type_kind kind;
+typedef struct cql_ast_type cql_ast_type;
+struct cql_ast_type {
+	cql_ast_type_kind kind;
 	cql_pos pos;
 	bool frozen;
 	const char *name; /* UDT / CUSTOM */
-	cql_type **params;
+	cql_ast_type **params;
 	size_t n_params;
 };
 
@@ -105,7 +105,7 @@ struct cql_term {
 	int bind_index;   /* BIND */
 	cql_term **items; /* LIST/SET/TUPLE elements, MAP key,value pairs, FUNC args, CAST */
 	size_t n;
-	cql_type *cast;   /* CAST target type */
+	cql_ast_type *cast;   /* CAST target type */
 };
 
 /* ---- names ---- */
@@ -198,7 +198,7 @@ typedef struct cql_drop {
 
 typedef struct cql_column_def {
 	cql_ident name;
-	cql_type *type;
+	cql_ast_type *type;
 	bool is_static;
 	bool primary_key; /* declared inline: `col type PRIMARY KEY` */
 } cql_column_def;
@@ -356,13 +356,13 @@ struct cql_stmt {
 
 /* Names for messages and debugging. */
 const char *cql_stmt_kind_name(cql_stmt_kind k);
-const char *cql_type_kind_name(cql_type_kind k);
+const char *cql_ast_type_kind_name(cql_ast_type_kind k);
 const char *cql_op_name(cql_op op);
 
 /* A compact one-line rendering of a term or statement, for tests and logs: names are
  * printed folded, strings re-quoted, markers as ? or :name. */
 void cql_term_dump(brook_buf *b, const cql_term *t);
-void cql_type_dump(brook_buf *b, const cql_type *t);
+void cql_type_dump(brook_buf *b, const cql_ast_type *t);
 void cql_stmt_dump(brook_buf *b, const cql_stmt *s);
 
 #endif

@@ -348,19 +348,19 @@ static cql_qname p_qname(parser *p)
 
 static const struct {
 	const char *name;
-	cql_type_kind kind;
+	cql_ast_type_kind kind;
 } native_types[] = {
-	{"ascii", CQL_TYPE_ASCII},       {"bigint", CQL_TYPE_BIGINT},
-	{"blob", CQL_TYPE_BLOB},         {"boolean", CQL_TYPE_BOOLEAN},
-	{"counter", CQL_TYPE_COUNTER},   {"date", CQL_TYPE_DATE},
-	{"decimal", CQL_TYPE_DECIMAL},   {"double", CQL_TYPE_DOUBLE},
-	{"duration", CQL_TYPE_DURATION}, {"float", CQL_TYPE_FLOAT},
-	{"inet", CQL_TYPE_INET},         {"int", CQL_TYPE_INT},
-	{"smallint", CQL_TYPE_SMALLINT}, {"text", CQL_TYPE_TEXT},
-	{"varchar", CQL_TYPE_TEXT},      {"time", CQL_TYPE_TIME},
-	{"timestamp", CQL_TYPE_TIMESTAMP}, {"timeuuid", CQL_TYPE_TIMEUUID},
-	{"tinyint", CQL_TYPE_TINYINT},   {"uuid", CQL_TYPE_UUID},
-	{"varint", CQL_TYPE_VARINT},     {NULL, 0},
+	{"ascii", CQL_AST_TYPE_ASCII},       {"bigint", CQL_AST_TYPE_BIGINT},
+	{"blob", CQL_AST_TYPE_BLOB},         {"boolean", CQL_AST_TYPE_BOOLEAN},
+	{"counter", CQL_AST_TYPE_COUNTER},   {"date", CQL_AST_TYPE_DATE},
+	{"decimal", CQL_AST_TYPE_DECIMAL},   {"double", CQL_AST_TYPE_DOUBLE},
+	{"duration", CQL_AST_TYPE_DURATION}, {"float", CQL_AST_TYPE_FLOAT},
+	{"inet", CQL_AST_TYPE_INET},         {"int", CQL_AST_TYPE_INT},
+	{"smallint", CQL_AST_TYPE_SMALLINT}, {"text", CQL_AST_TYPE_TEXT},
+	{"varchar", CQL_AST_TYPE_TEXT},      {"time", CQL_AST_TYPE_TIME},
+	{"timestamp", CQL_AST_TYPE_TIMESTAMP}, {"timeuuid", CQL_AST_TYPE_TIMEUUID},
+	{"tinyint", CQL_AST_TYPE_TINYINT},   {"uuid", CQL_AST_TYPE_UUID},
+	{"varint", CQL_AST_TYPE_VARINT},     {NULL, 0},
 };
 
 static int native_type(const cql_tok *t)
@@ -378,11 +378,11 @@ static bool is_type_start(parser *p, size_t k)
 	       is_kw_tok(t, "map") || is_kw_tok(t, "frozen") || is_kw_tok(t, "tuple");
 }
 
-static cql_type *p_type(parser *p, int depth)
+static cql_ast_type *p_type(parser *p, int depth)
 {
 	check_depth(p, depth);
 	count_node(p);
-	cql_type *ty = brook_arena_calloc(p->a, sizeof *ty);
+	cql_ast_type *ty = brook_arena_calloc(p->a, sizeof *ty);
 	const cql_tok *t = la(p, 0);
 	ty->pos = tok_pos(t);
 	int nt = native_type(t);
@@ -392,7 +392,7 @@ static cql_type *p_type(parser *p, int depth)
 		return ty;
 	}
 	if (t->kind == CQL_TOK_STRING) {
-		ty->kind = CQL_TYPE_CUSTOM;
+		ty->kind = CQL_AST_TYPE_CUSTOM;
 		char *s = brook_arena_alloc(p->a, t->len + 1);
 		cql_lex_string(t, s);
 		ty->name = s;
@@ -401,26 +401,26 @@ static cql_type *p_type(parser *p, int depth)
 	}
 	if (accept_kw(p, "frozen")) {
 		expect_punct(p, '<');
-		cql_type *in = p_type(p, depth + 1);
+		cql_ast_type *in = p_type(p, depth + 1);
 		expect_punct(p, '>');
 		in->frozen = true;
 		return in;
 	}
 	size_t want = 0; /* 0: any number (tuple) */
 	if (is_kw(p, 0, "list")) {
-		ty->kind = CQL_TYPE_LIST;
+		ty->kind = CQL_AST_TYPE_LIST;
 		want = 1;
 	} else if (is_kw(p, 0, "set")) {
-		ty->kind = CQL_TYPE_SET;
+		ty->kind = CQL_AST_TYPE_SET;
 		want = 1;
 	} else if (is_kw(p, 0, "map")) {
-		ty->kind = CQL_TYPE_MAP;
+		ty->kind = CQL_AST_TYPE_MAP;
 		want = 2;
 	} else if (is_kw(p, 0, "tuple")) {
-		ty->kind = CQL_TYPE_TUPLE;
+		ty->kind = CQL_AST_TYPE_TUPLE;
 	} else if (is_name_tok(t)) {
 		cql_qname q = p_qname(p);
-		ty->kind = CQL_TYPE_UDT;
+		ty->kind = CQL_AST_TYPE_UDT;
 		ty->name = q.name;
 		return ty;
 	} else {
@@ -430,7 +430,7 @@ static cql_type *p_type(parser *p, int depth)
 	expect_punct(p, '<');
 	size_t cap = 0;
 	do {
-		cql_type *param = p_type(p, depth + 1);
+		cql_ast_type *param = p_type(p, depth + 1);
 		PUSH(p, ty->params, ty->n_params, cap, param);
 	} while ((want == 0 || ty->n_params < want) && accept_punct(p, ','));
 	if (want && ty->n_params < want)

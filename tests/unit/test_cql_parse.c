@@ -108,8 +108,8 @@ static void test_pipeline_statements(void **state)
 	assert_int_equal(ct->n_pk_decls, 1);
 	assert_int_equal(ct->n_partition_key, 1);
 	assert_string_equal(ct->partition_key[0].name, "id");
-	assert_int_equal(ct->columns[0].type->kind, CQL_TYPE_UUID);
-	assert_int_equal(ct->columns[11].type->kind, CQL_TYPE_TEXT);
+	assert_int_equal(ct->columns[0].type->kind, CQL_AST_TYPE_UUID);
+	assert_int_equal(ct->columns[11].type->kind, CQL_AST_TYPE_TEXT);
 	assert_int_equal(ct->columns[11].name.pos.line, 14);
 	assert_int_equal(ct->columns[11].name.pos.col, 12);
 
@@ -209,7 +209,7 @@ static void test_create_table_forms(void **state)
 	assert_true(s->u.create_table.columns[23].type->frozen);
 	/* An unknown type name is a user type: the semantic layer says it is unknown. */
 	s = parse_ok("CREATE TABLE t (k int PRIMARY KEY, v txt)");
-	assert_int_equal(s->u.create_table.columns[1].type->kind, CQL_TYPE_UDT);
+	assert_int_equal(s->u.create_table.columns[1].type->kind, CQL_AST_TYPE_UDT);
 	assert_string_equal(s->u.create_table.columns[1].type->name, "txt");
 	/* Two primary key declarations are counted for the semantic layer to refuse. */
 	s = parse_ok("CREATE TABLE t (k int PRIMARY KEY, c int, PRIMARY KEY (k, c))");
@@ -474,11 +474,11 @@ static void test_literals(void **state)
 	assert_string_equal(t->text, "uuid");
 	t = value0("(int)?");
 	assert_int_equal(t->kind, CQL_TERM_CAST);
-	assert_int_equal(t->cast->kind, CQL_TYPE_INT);
+	assert_int_equal(t->cast->kind, CQL_AST_TYPE_INT);
 	assert_int_equal(t->items[0]->kind, CQL_TERM_BIND);
 	t = value0("(list<text>)['a']");
 	assert_int_equal(t->kind, CQL_TERM_CAST);
-	assert_int_equal(t->cast->kind, CQL_TYPE_LIST);
+	assert_int_equal(t->cast->kind, CQL_AST_TYPE_LIST);
 	t = value0("{'k': [{1, 2}, {3}]}");
 	assert_int_equal(t->items[1]->items[1]->kind, CQL_TERM_SET);
 	/* Positions of terms. */
@@ -665,7 +665,7 @@ static void test_lexer_tokens(void **state)
 	}
 	assert_string_equal(cql_tok_kind_name(CQL_TOK_STRING), "STRING_LITERAL");
 	assert_string_equal(cql_stmt_kind_name(CQL_STMT_BATCH), "BATCH");
-	assert_string_equal(cql_type_kind_name(CQL_TYPE_TIMEUUID), "timeuuid");
+	assert_string_equal(cql_ast_type_kind_name(CQL_AST_TYPE_TIMEUUID), "timeuuid");
 }
 
 int main(void)
