@@ -119,7 +119,7 @@ static void encode_and_send(broker_req *r, int16_t ver, const void *resp)
 	brook_metric_add(brook_metrics_series(r->b->m_bytes_out,
 					      (const char *[]){r->api->name, NULL}),
 			 (double)out.len);
-	broker_slot_complete(r->slot, &out);
+	brook_slot_complete(r->slot, &out);
 }
 
 void broker_respond(broker_req *r, const void *resp)
@@ -129,7 +129,7 @@ void broker_respond(broker_req *r, const void *resp)
 	req_free(r);
 }
 
-void broker_respond_parts(broker_req *r, const void *resp, broker_file_part *parts,
+void broker_respond_parts(broker_req *r, const void *resp, brook_file_part *parts,
 			  size_t nparts)
 {
 	observe(r);
@@ -164,20 +164,20 @@ void broker_respond_parts(broker_req *r, const void *resp, broker_file_part *par
 	brook_metric_add(brook_metrics_series(r->b->m_bytes_out,
 					      (const char *[]){r->api->name, NULL}),
 			 (double)(out.len + spliced));
-	broker_slot_complete_parts(r->slot, &out, parts, nparts);
+	brook_slot_complete_parts(r->slot, &out, parts, nparts);
 	req_free(r);
 }
 
 void broker_respond_silent(broker_req *r)
 {
 	observe(r);
-	broker_slot_complete_silent(r->slot);
+	brook_slot_complete_silent(r->slot);
 	req_free(r);
 }
 
 void broker_fail(broker_req *r, const char *why)
 {
-	broker_slot_fail(r->slot, why);
+	brook_slot_fail(r->slot, why);
 	req_free(r);
 }
 
@@ -192,19 +192,38 @@ static void answer_api_versions_unsupported(broker_req *r)
 
 /* ---- dispatch ----------------------------------------------------------------------- */
 
-static void on_frame(void *arg, broker_conn *conn, broker_slot *slot, uint8_t *frame, size_t len)
+/* Kafka framing: a 4-byte big-endian size, then that many bytes. */
+static int frame_len(void *arg, const uint8_t *p, size_t avail, size_t *len, char *why,
+		     size_t whylen)
+{
+	const broker *b = arg;
+	if (avail < 4)
+		return BROOK_AGAIN;
+	int32_t size = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+				 p[3]);
+	if (size < 0 || (size_t)size > b->max_request_bytes) {
+		snprintf(why, whylen, "request of %d bytes exceeds the maximum of %zu "
+			 "(broker.max_request_bytes)", size, b->max_request_bytes);
+		return BROOK_ERR;
+	}
+	*len = 4 + (size_t)size;
+	return BROOK_OK;
+}
+
+/* frame[0..len) is the whole frame: the size prefix, then the request. */
+static void on_frame(void *arg, brook_conn *conn, brook_slot *slot, uint8_t *frame, size_t len)
 {
 	broker *b = arg;
 	broker_req *r = brook_calloc(1, sizeof *r);
 	r->b = b;
 	r->slot = slot;
 	r->frame = frame;
-	r->len = len;
+	r->len = len - 4;
 	r->t0_ns = brook_mono_ns();
 	char why[400];
 
 	kafka_rd rd;
-	kafka_rd_init(&rd, frame, len);
+	kafka_rd_init(&rd, frame + 4, len - 4);
 	if (kafka_req_header_decode(&rd, &r->hdr) != BROOK_OK) {
 		snprintf(why, sizeof why, "malformed request header: %s", rd.err);
 		broker_fail(r, why);
@@ -219,7 +238,7 @@ static void on_frame(void *arg, broker_conn *conn, broker_slot *slot, uint8_t *f
 		return;
 	}
 	brook_metric_add(brook_metrics_series(b->m_bytes_in, (const char *[]){r->api->name, NULL}),
-			 (double)len + 4);
+			 (double)len);
 	if (!kafka_api_supported(r->api, ver)) {
 		if (key == KAFKA_API_API_VERSIONS) {
 			answer_api_versions_unsupported(r);
@@ -479,7 +498,7 @@ static void on_tick(uv_timer_t *t)
 	int64_t now = broker_now_ms();
 	group_coord_tick(b->groups, now);
 	broker_fetch_tick(b, false);
-	brook_metric_set(b->m_connections, (double)broker_net_connections(b->net));
+	brook_metric_set(b->m_connections, (double)brook_net_connections(b->net));
 }
 
 static void on_flush_timer(uv_timer_t *t)
@@ -746,18 +765,19 @@ broker *broker_open(const brook_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot load consumer groups from __consumer_offsets");
 		goto fail_loop;
 	}
-	broker_net_opts no = {
+	brook_net_opts no = {
 		.host = b->host,
 		.port = b->port,
-		.max_request_bytes = b->max_request_bytes,
+		.comp = LOG,
 		.max_inflight = (int)brook_config_int(cfg, "broker.max_inflight"),
+		.frame_len = frame_len,
 		.on_frame = on_frame,
 		.arg = b,
 	};
-	b->net = broker_net_open(&b->loop, &no, err, errlen);
+	b->net = brook_net_open(&b->loop, &no, err, errlen);
 	if (!b->net)
 		goto fail_loop;
-	b->port = broker_net_port(b->net);
+	b->port = brook_net_port(b->net);
 	snprintf(b->listen_addr, sizeof b->listen_addr, strchr(b->host, ':') ? "[%s]:%d" : "%s:%d",
 		 b->host, b->port);
 
@@ -818,7 +838,7 @@ broker *broker_open(const brook_config *cfg, char *err, size_t errlen)
 	return b;
 
 fail_net:
-	broker_net_close(b->net);
+	brook_net_close(b->net);
 fail_loop:
 	if (b->groups)
 		group_coord_free(b->groups);
@@ -896,7 +916,7 @@ static void on_stop(uv_async_t *a)
 	broker_groups_flushed(b);
 	group_coord_free(b->groups); /* answers what it still holds */
 	b->groups = NULL;
-	broker_net_close(b->net);
+	brook_net_close(b->net);
 	uv_close((uv_handle_t *)&b->flushed_async, NULL);
 	uv_close((uv_handle_t *)&b->stop_async, NULL);
 	uv_close((uv_handle_t *)&b->gauge_async, NULL);

@@ -21,7 +21,7 @@
 #include "broker/broker.h"
 #include "broker/group.h"
 #include "broker/log.h"
-#include "broker/net.h"
+#include "core/net.h"
 #include "broker/topics.h"
 #include "core/arena.h"
 #include "core/httpd.h"
@@ -33,7 +33,7 @@ typedef struct io_wait io_wait;
 
 struct broker_req {
 	broker *b;
-	broker_slot *slot;
+	brook_slot *slot;
 	uint8_t *frame; /* the request bytes; decoded strings point into it */
 	size_t len;
 	kafka_req_header hdr;
@@ -68,7 +68,7 @@ struct broker {
 	uv_loop_t loop;
 	uv_async_t stop_async, flushed_async, gauge_async;
 	uv_timer_t tick_timer, maint_timer, flush_timer, gauge_timer;
-	broker_net *net;
+	brook_net *net;
 	broker_topics *topics;
 	group_coord *groups;
 	brook_httpd *http;
@@ -132,7 +132,7 @@ void *broker_resp_new(broker_req *r); /* the response struct, with its version's
 void broker_respond(broker_req *r, const void *resp);
 void broker_respond_silent(broker_req *r); /* acks=0 */
 /* Fetch: records with ptr NULL are spliced from parts (net.h), in encoding order. */
-void broker_respond_parts(broker_req *r, const void *resp, broker_file_part *parts,
+void broker_respond_parts(broker_req *r, const void *resp, brook_file_part *parts,
 			  size_t nparts);
 void broker_fail(broker_req *r, const char *why); /* close the connection */
 void broker_mark_dirty(broker *b, broker_partition *p);
@@ -178,6 +178,6 @@ void broker_groups_flushed(broker *b);
 int broker_groups_load(broker *b);
 
 /* SASL state per connection. */
-bool broker_conn_authenticated(broker *b, broker_conn *c);
+bool broker_conn_authenticated(broker *b, brook_conn *c);
 
 #endif

@@ -79,7 +79,7 @@ static void fetch_answer(broker_req *r)
 	int64_t budget = req->max_bytes > 0 ? req->max_bytes : INT32_MAX;
 	bool first = true;
 	size_t nparts = 0, capparts = 0;
-	broker_file_part *parts = NULL;
+	brook_file_part *parts = NULL;
 
 	resp->n_responses = req->n_topics;
 	resp->responses = brook_arena_calloc(&r->arena, sizeof(kafka_fetchable_topic_response) *
@@ -149,7 +149,7 @@ static void fetch_answer(broker_req *r)
 			}
 			broker_log_slice *ref = brook_malloc(sizeof *ref);
 			*ref = s;
-			parts[nparts++] = (broker_file_part){0, s.fd, s.pos, s.len, slice_release,
+			parts[nparts++] = (brook_file_part){0, s.fd, s.pos, s.len, slice_release,
 							     ref};
 		}
 	}

@@ -217,7 +217,7 @@ void broker_handle_group(broker_req *r)
 		snprintf(client, sizeof client, "%.*s",
 			 r->hdr.client_id.len > 0 ? (int)r->hdr.client_id.len : 0,
 			 r->hdr.client_id.len > 0 ? r->hdr.client_id.ptr : "");
-		const char *peer = broker_conn_peer(broker_slot_conn(r->slot));
+		const char *peer = brook_conn_peer(brook_slot_conn(r->slot));
 		const char *colon = strrchr(peer, ':');
 		snprintf(host, sizeof host, "/%.*s", colon ? (int)(colon - peer) : (int)strlen(peer),
 			 peer);

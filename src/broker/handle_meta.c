@@ -169,20 +169,20 @@ typedef struct sasl_state {
 	bool v0; /* handshake v0: the token follows as a raw frame (unsupported) */
 } sasl_state;
 
-static sasl_state *conn_sasl(broker_conn *c)
+static sasl_state *conn_sasl(brook_conn *c)
 {
-	sasl_state *s = broker_conn_user(c);
+	sasl_state *s = brook_conn_user(c);
 	if (!s) {
 		s = brook_calloc(1, sizeof *s);
-		broker_conn_set_user(c, s, free);
+		brook_conn_set_user(c, s, free);
 	}
 	return s;
 }
 
-bool broker_conn_authenticated(broker *b, broker_conn *c)
+bool broker_conn_authenticated(broker *b, brook_conn *c)
 {
 	(void)b;
-	sasl_state *s = broker_conn_user(c);
+	sasl_state *s = brook_conn_user(c);
 	return s && s->authenticated;
 }
 
@@ -201,7 +201,7 @@ void broker_handle_sasl_handshake(broker_req *r)
 		/* v0 sends the token outside Kafka framing; modern clients use v1. */
 		resp->error_code = KAFKA_ERR_UNSUPPORTED_VERSION;
 	} else {
-		conn_sasl(broker_slot_conn(r->slot))->handshaken = true;
+		conn_sasl(brook_slot_conn(r->slot))->handshaken = true;
 		resp->error_code = KAFKA_ERR_NONE;
 	}
 	broker_respond(r, resp);
@@ -235,7 +235,7 @@ void broker_handle_sasl_authenticate(broker_req *r)
 {
 	const kafka_sasl_authenticate_req *req = r->body;
 	kafka_sasl_authenticate_resp *resp = broker_resp_new(r);
-	broker_conn *c = broker_slot_conn(r->slot);
+	brook_conn *c = brook_slot_conn(r->slot);
 	sasl_state *s = conn_sasl(c);
 	resp->auth_bytes = (kafka_bytes){(const uint8_t *)"", 0};
 	char user[80] = "";
@@ -247,11 +247,11 @@ void broker_handle_sasl_authenticate(broker_req *r)
 		resp->error_message = KAFKA_STR("Authentication failed: invalid username or "
 						"password");
 		brook_warn(LOG, "SASL/PLAIN authentication failed for '%s' from %s", user,
-			   broker_conn_peer(c));
+			   brook_conn_peer(c));
 	} else {
 		s->authenticated = true;
 		resp->error_code = KAFKA_ERR_NONE;
-		brook_info(LOG, "%s authenticated as '%s'", broker_conn_peer(c), user);
+		brook_info(LOG, "%s authenticated as '%s'", brook_conn_peer(c), user);
 	}
 	broker_respond(r, resp);
 }

@@ -149,7 +149,7 @@ void broker_handle_produce(broker_req *r)
 					snprintf(a.why, sizeof a.why, "no records");
 				brook_warn(LOG, "rejected a batch for %s-%d from %s: %s (%s)",
 					   t->name, pd->index,
-					   broker_conn_peer(broker_slot_conn(r->slot)),
+					   brook_conn_peer(brook_slot_conn(r->slot)),
 					   kafka_err_name(err), a.why);
 				if (r->hdr.api_version >= 8) {
 					size_t wl = strlen(a.why);

@@ -1,5 +1,5 @@
 /*
- * net.c — libuv listener, Kafka framing and in-order response queues (see net.h).
+ * net.c — libuv listener, protocol framing and response queues (see net.h).
  *
  * Connection states
  *   OPEN      reading (unless max_inflight requests are outstanding), writing
@@ -12,11 +12,12 @@
  * Read buffer: one growable buffer per connection; frames are cut from it and copied
  * into their own allocation (the handler owns it), the partial tail moves to the front.
  */
-#include "broker/net.h"
+#include "core/net.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,58 +29,60 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#define LOG "broker"
 #define READ_CHUNK (64 * 1024)
 #define MAX_IOV 64
 
 enum { SLOT_PENDING, SLOT_DONE, SLOT_SILENT };
 
-struct broker_slot {
-	broker_slot *next;
-	broker_conn *conn;
+struct brook_slot {
+	brook_slot *next;
+	brook_conn *conn;
 	int state;
+	bool close_after; /* close the connection once written */
 	brook_buf resp;
-	broker_file_part *parts; /* zero-copy regions (see broker_slot_complete_parts) */
+	brook_file_part *parts; /* zero-copy regions (see brook_slot_complete_parts) */
 	size_t nparts;
 };
 
-struct broker_conn {
-	uv_tcp_t tcp; /* first: a uv_handle_t * is a broker_conn * */
-	broker_net *net;
-	broker_conn *prev, *next;
+struct brook_conn {
+	uv_tcp_t tcp; /* first: a uv_handle_t * is a brook_conn * */
+	brook_net *net;
+	brook_conn *prev, *next;
 	char peer[64];
 	uint8_t *rbuf;
 	size_t rlen, rcap;
-	broker_slot *head, *tail;
+	brook_slot *head, *tail;
 	int inflight; /* slots in the queue (pending or completed, not yet written) */
 	int writing;  /* uv_write requests in flight */
 	int refs;
 	bool closing;
 	bool reading;
 	bool processing; /* inside process_frames: no re-entry */
+	bool stopped;    /* a fatal frame was seen: read and process nothing more */
+	bool close_after_write; /* close once the writes in flight are done */
 	void *user;
 	void (*user_free)(void *);
 };
 
-struct broker_net {
+struct brook_net {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
-	broker_net_opts o;
+	brook_net_opts o;
 	int port;
-	broker_conn *conns;
+	brook_conn *conns;
 	size_t nconns;
 };
 
 typedef struct write_req {
 	uv_write_t req;
-	broker_conn *conn;
-	broker_slot *slots[MAX_IOV];
+	brook_conn *conn;
+	brook_slot *slots[MAX_IOV];
 	int n;
 	char **owned; /* buffers read from files for a fallback write */
 	int nowned;
 } write_req;
 
-static void conn_unref(broker_conn *c)
+static void conn_unref(brook_conn *c)
 {
 	if (--c->refs > 0)
 		return;
@@ -89,7 +92,7 @@ static void conn_unref(broker_conn *c)
 	free(c);
 }
 
-static void slot_free(broker_slot *s)
+static void slot_free(brook_slot *s)
 {
 	for (size_t i = 0; i < s->nparts; i++)
 		if (s->parts[i].release)
@@ -101,17 +104,17 @@ static void slot_free(broker_slot *s)
 
 static void on_close(uv_handle_t *h)
 {
-	conn_unref((broker_conn *)h);
+	conn_unref((brook_conn *)h);
 }
 
-static void conn_close(broker_conn *c, const char *why)
+static void conn_close(brook_conn *c, const char *why)
 {
 	if (c->closing)
 		return;
 	c->closing = true;
 	if (why)
-		brook_info(LOG, "closing connection from %s: %s", c->peer, why);
-	broker_net *n = c->net;
+		brook_info(c->net->o.comp, "closing connection from %s: %s", c->peer, why);
+	brook_net *n = c->net;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -120,9 +123,9 @@ static void conn_close(broker_conn *c, const char *why)
 		c->next->prev = c->prev;
 	n->nconns--;
 	/* Completed-but-unwritten slots will never be written. */
-	broker_slot **pp = &c->head;
+	brook_slot **pp = &c->head;
 	while (*pp) {
-		broker_slot *s = *pp;
+		brook_slot *s = *pp;
 		if (s->state != SLOT_PENDING) {
 			*pp = s->next;
 			slot_free(s);
@@ -132,18 +135,18 @@ static void conn_close(broker_conn *c, const char *why)
 		}
 	}
 	c->tail = NULL;
-	for (broker_slot *s = c->head; s; s = s->next)
+	for (brook_slot *s = c->head; s; s = s->next)
 		c->tail = s;
 	uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
-static void try_flush(broker_conn *c);
-static void resume_reading(broker_conn *c);
+static void try_flush(brook_conn *c);
+static void resume_reading(brook_conn *c);
 
 static void on_write(uv_write_t *req, int status)
 {
 	write_req *w = (write_req *)req;
-	broker_conn *c = w->conn;
+	brook_conn *c = w->conn;
 	c->writing--;
 	for (int i = 0; i < w->n; i++)
 		slot_free(w->slots[i]);
@@ -160,7 +163,7 @@ static void on_write(uv_write_t *req, int status)
 	conn_unref(c);
 }
 
-static int queue_write(broker_conn *c, write_req *w, uv_buf_t *bufs, unsigned n)
+static int queue_write(brook_conn *c, write_req *w, uv_buf_t *bufs, unsigned n)
 {
 	c->refs++;
 	c->writing++;
@@ -185,7 +188,7 @@ static int queue_write(broker_conn *c, write_req *w, uv_buf_t *bufs, unsigned n)
  * takes them; the moment it is full, whatever is left is turned into memory buffers
  * (file parts pread) and queued with uv_write, keeping the order.
  */
-static void send_with_parts(broker_conn *c, broker_slot *s)
+static void send_with_parts(brook_conn *c, brook_slot *s)
 {
 	uv_os_fd_t sock;
 	uv_fileno((uv_handle_t *)&c->tcp, &sock);
@@ -210,7 +213,7 @@ static void send_with_parts(broker_conn *c, broker_slot *s)
 		}
 		if (blocked || i == np)
 			break;
-		broker_file_part *fp = &s->parts[i];
+		brook_file_part *fp = &s->parts[i];
 		while (file_done < fp->len) {
 			off_t off = (off_t)(fp->pos + (int64_t)file_done);
 			ssize_t n = sendfile(sock, fp->fd, &off, fp->len - file_done);
@@ -251,7 +254,7 @@ static void send_with_parts(broker_conn *c, broker_slot *s)
 		bpos = bend;
 		if (i == np)
 			break;
-		broker_file_part *fp = &s->parts[i];
+		brook_file_part *fp = &s->parts[i];
 		size_t left = fp->len - file_done;
 		if (left) {
 			char *mem = brook_malloc(left);
@@ -275,31 +278,51 @@ static void send_with_parts(broker_conn *c, broker_slot *s)
 	free(bufs);
 }
 
-/* Write every completed slot at the head of the queue, in order. */
-static void try_flush(broker_conn *c)
+/* The next slot ready to be written — the head in ordered mode, the first completed one
+ * in unordered mode — and the link pointing at it; NULL if none. */
+static brook_slot *peek_ready(brook_conn *c, brook_slot ***link)
 {
-	while (!c->closing && c->head && c->head->state != SLOT_PENDING) {
-		broker_slot *head = c->head;
-		if (head->nparts && head->state == SLOT_DONE) {
+	for (brook_slot **pp = &c->head; *pp; pp = &(*pp)->next) {
+		if ((*pp)->state != SLOT_PENDING) {
+			*link = pp;
+			return *pp;
+		}
+		if (!c->net->o.unordered)
+			break;
+	}
+	return NULL;
+}
+
+static void unlink_slot(brook_conn *c, brook_slot **link)
+{
+	brook_slot *s = *link;
+	*link = s->next;
+	if (c->tail == s)
+		c->tail = link == &c->head ? NULL
+					   : (brook_slot *)((char *)link - offsetof(brook_slot, next));
+	c->inflight--;
+	if (s->close_after)
+		c->close_after_write = true;
+}
+
+/* Write every slot that is ready (see peek_ready), batching buffers into one write. */
+static void try_flush(brook_conn *c)
+{
+	brook_slot **link;
+	brook_slot *s;
+	while (!c->closing && (s = peek_ready(c, &link)) != NULL) {
+		if (s->nparts && s->state == SLOT_DONE) {
 			/* Zero-copy needs the socket to itself: wait for queued writes. */
 			if (c->writing)
 				return;
-			c->head = head->next;
-			if (!c->head)
-				c->tail = NULL;
-			c->inflight--;
-			send_with_parts(c, head);
+			unlink_slot(c, link);
+			send_with_parts(c, s);
 			continue;
 		}
 		write_req *w = NULL;
 		uv_buf_t bufs[MAX_IOV];
-		while (c->head && c->head->state != SLOT_PENDING && !c->head->nparts &&
-		       (!w || w->n < MAX_IOV)) {
-			broker_slot *s = c->head;
-			c->head = s->next;
-			if (!c->head)
-				c->tail = NULL;
-			c->inflight--;
+		while ((s = peek_ready(c, &link)) != NULL && !s->nparts && (!w || w->n < MAX_IOV)) {
+			unlink_slot(c, link);
 			if (s->state == SLOT_SILENT || s->resp.len == 0) {
 				slot_free(s);
 				continue;
@@ -314,12 +337,14 @@ static void try_flush(broker_conn *c)
 		if (w)
 			queue_write(c, w, bufs, (unsigned)w->n);
 	}
+	if (!c->closing && c->close_after_write && !c->writing)
+		conn_close(c, NULL);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	(void)suggested;
-	broker_conn *c = (broker_conn *)h;
+	brook_conn *c = (brook_conn *)h;
 	if (c->rcap - c->rlen < READ_CHUNK) {
 		size_t cap = c->rcap ? c->rcap : READ_CHUNK;
 		while (cap - c->rlen < READ_CHUNK)
@@ -330,7 +355,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
 }
 
-static void stop_reading(broker_conn *c)
+static void stop_reading(brook_conn *c)
 {
 	if (c->reading) {
 		uv_read_stop((uv_stream_t *)&c->tcp);
@@ -340,62 +365,72 @@ static void stop_reading(broker_conn *c)
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
-static void process_frames(broker_conn *c);
+static void process_frames(brook_conn *c);
 
 /* Called when slots drain: frames already buffered are processed first. */
-static void resume_reading(broker_conn *c)
+static void resume_reading(brook_conn *c)
 {
-	if (c->closing || c->inflight >= c->net->o.max_inflight)
+	if (c->closing || c->stopped || c->inflight >= c->net->o.max_inflight)
 		return;
-	if (!c->processing && c->rlen >= 4)
+	if (!c->processing && c->rlen > 0)
 		process_frames(c);
-	if (!c->closing && !c->reading && c->inflight < c->net->o.max_inflight &&
+	if (!c->closing && !c->stopped && !c->reading && c->inflight < c->net->o.max_inflight &&
 	    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
 		c->reading = true;
 }
 
-static void process_frames(broker_conn *c)
+static brook_slot *slot_new(brook_conn *c)
 {
-	broker_net *n = c->net;
+	brook_slot *s = brook_calloc(1, sizeof *s);
+	s->conn = c;
+	if (c->tail)
+		c->tail->next = s;
+	else
+		c->head = s;
+	c->tail = s;
+	c->inflight++;
+	c->refs++;
+	return s;
+}
+
+static void process_frames(brook_conn *c)
+{
+	brook_net *n = c->net;
 	size_t pos = 0;
 	c->refs++; /* handlers may close the connection under us */
 	c->processing = true;
-	while (!c->closing && c->inflight < n->o.max_inflight && c->rlen - pos >= 4) {
+	while (!c->closing && !c->stopped && c->inflight < n->o.max_inflight && pos < c->rlen) {
 		const uint8_t *p = c->rbuf + pos;
-		int32_t size = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-					 (uint32_t)p[2] << 8 | p[3]);
-		if (size < 0 || (size_t)size > n->o.max_request_bytes) {
-			char why[128];
-			snprintf(why, sizeof why, "request of %d bytes exceeds the maximum of %zu "
-				 "(broker.max_request_bytes)", size, n->o.max_request_bytes);
-			conn_close(c, why);
+		size_t avail = c->rlen - pos, flen = 0;
+		char why[256];
+		int rc = n->o.frame_len(n->o.arg, p, avail, &flen, why, sizeof why);
+		if (rc == BROOK_AGAIN)
+			break;
+		if (rc != BROOK_OK) {
+			if (n->o.on_bad_frame) {
+				c->stopped = true;
+				stop_reading(c);
+				n->o.on_bad_frame(n->o.arg, c, slot_new(c), p, avail, why);
+			} else {
+				conn_close(c, why);
+			}
 			break;
 		}
-		if (c->rlen - pos < 4 + (size_t)size) {
-			if (c->rcap < 4 + (size_t)size) {
-				/* Make room for the whole frame (bounded by the check above). */
-				memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
-				c->rlen -= pos;
+		if (avail < flen) {
+			if (c->rcap - pos < flen) {
+				/* Make room for the whole frame (frame_len bounded it). */
+				memmove(c->rbuf, p, avail);
+				c->rlen = avail;
 				pos = 0;
-				c->rcap = 4 + (size_t)size + READ_CHUNK;
+				c->rcap = flen + READ_CHUNK;
 				c->rbuf = brook_realloc(c->rbuf, c->rcap);
 			}
 			break;
 		}
-		uint8_t *frame = brook_malloc((size_t)size ? (size_t)size : 1);
-		memcpy(frame, p + 4, (size_t)size);
-		pos += 4 + (size_t)size;
-
-		broker_slot *s = brook_calloc(1, sizeof *s);
-		s->conn = c;
-		if (c->tail)
-			c->tail->next = s;
-		else
-			c->head = s;
-		c->tail = s;
-		c->inflight++;
-		c->refs++;
-		n->o.on_frame(n->o.arg, c, s, frame, (size_t)size);
+		uint8_t *frame = brook_malloc(flen ? flen : 1);
+		memcpy(frame, p, flen);
+		pos += flen;
+		n->o.on_frame(n->o.arg, c, slot_new(c), frame, flen);
 	}
 	if (pos) {
 		memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
@@ -410,7 +445,7 @@ static void process_frames(broker_conn *c)
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	(void)buf;
-	broker_conn *c = (broker_conn *)st;
+	brook_conn *c = (brook_conn *)st;
 	if (nread < 0) {
 		conn_close(c, nread == UV_EOF ? NULL : uv_strerror((int)nread));
 		return;
@@ -421,12 +456,12 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void on_connection(uv_stream_t *server, int status)
 {
-	broker_net *n = server->data;
+	brook_net *n = server->data;
 	if (status < 0) {
-		brook_warn(LOG, "accepting a connection failed: %s", uv_strerror(status));
+		brook_warn(n->o.comp, "accepting a connection failed: %s", uv_strerror(status));
 		return;
 	}
-	broker_conn *c = brook_calloc(1, sizeof *c);
+	brook_conn *c = brook_calloc(1, sizeof *c);
 	c->net = n;
 	c->refs = 1;
 	uv_tcp_init(n->loop, &c->tcp);
@@ -457,13 +492,13 @@ static void on_connection(uv_stream_t *server, int status)
 		n->conns->prev = c;
 	n->conns = c;
 	n->nconns++;
-	brook_debug(LOG, "connection from %s", c->peer);
+	brook_debug(n->o.comp, "connection from %s", c->peer);
 	resume_reading(c);
 }
 
-broker_net *broker_net_open(uv_loop_t *loop, const broker_net_opts *o, char *err, size_t errlen)
+brook_net *brook_net_open(uv_loop_t *loop, const brook_net_opts *o, char *err, size_t errlen)
 {
-	broker_net *n = brook_calloc(1, sizeof *n);
+	brook_net *n = brook_calloc(1, sizeof *n);
 	n->loop = loop;
 	n->o = *o;
 	if (n->o.max_inflight <= 0)
@@ -497,12 +532,12 @@ broker_net *broker_net_open(uv_loop_t *loop, const broker_net_opts *o, char *err
 	return n;
 }
 
-int broker_net_port(const broker_net *n)
+int brook_net_port(const brook_net *n)
 {
 	return n->port;
 }
 
-size_t broker_net_connections(const broker_net *n)
+size_t brook_net_connections(const brook_net *n)
 {
 	return n->nconns;
 }
@@ -512,19 +547,19 @@ static void on_listener_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-void broker_net_close(broker_net *n)
+void brook_net_close(brook_net *n)
 {
 	while (n->conns)
 		conn_close(n->conns, NULL);
 	uv_close((uv_handle_t *)&n->listener, on_listener_closed);
 }
 
-static void slot_done(broker_slot *s)
+static void slot_done(brook_slot *s)
 {
-	broker_conn *c = s->conn;
+	brook_conn *c = s->conn;
 	if (c->closing) {
 		/* Nobody to answer: unlink and drop. */
-		broker_slot **pp = &c->head;
+		brook_slot **pp = &c->head;
 		while (*pp && *pp != s)
 			pp = &(*pp)->next;
 		if (*pp) {
@@ -532,7 +567,7 @@ static void slot_done(broker_slot *s)
 			c->inflight--;
 		}
 		c->tail = NULL;
-		for (broker_slot *t = c->head; t; t = t->next)
+		for (brook_slot *t = c->head; t; t = t->next)
 			c->tail = t;
 		slot_free(s);
 	} else {
@@ -542,7 +577,7 @@ static void slot_done(broker_slot *s)
 	conn_unref(c);
 }
 
-void broker_slot_complete(broker_slot *s, brook_buf *resp)
+void brook_slot_complete(brook_slot *s, brook_buf *resp)
 {
 	s->resp = *resp;
 	*resp = (brook_buf)BROOK_BUF_INIT;
@@ -550,47 +585,71 @@ void broker_slot_complete(broker_slot *s, brook_buf *resp)
 	slot_done(s);
 }
 
-void broker_slot_complete_parts(broker_slot *s, brook_buf *resp, broker_file_part *parts,
+void brook_slot_complete_close(brook_slot *s, brook_buf *resp)
+{
+	brook_conn *c = s->conn;
+	c->stopped = true;
+	if (!c->closing)
+		stop_reading(c);
+	s->close_after = true;
+	brook_slot_complete(s, resp);
+}
+
+void brook_slot_complete_parts(brook_slot *s, brook_buf *resp, brook_file_part *parts,
 				size_t nparts)
 {
 	s->parts = parts;
 	s->nparts = nparts;
-	broker_slot_complete(s, resp);
+	brook_slot_complete(s, resp);
 }
 
-void broker_slot_complete_silent(broker_slot *s)
+void brook_slot_complete_silent(brook_slot *s)
 {
 	s->state = SLOT_SILENT;
 	slot_done(s);
 }
 
-void broker_slot_fail(broker_slot *s, const char *why)
+void brook_slot_fail(brook_slot *s, const char *why)
 {
 	conn_close(s->conn, why);
-	broker_slot_complete_silent(s);
+	brook_slot_complete_silent(s);
 }
 
-broker_conn *broker_slot_conn(const broker_slot *s)
+void brook_conn_push(brook_conn *c, brook_buf *msg)
+{
+	if (c->closing) {
+		brook_buf_release(msg);
+		return;
+	}
+	brook_slot_complete(slot_new(c), msg);
+}
+
+void brook_conn_close(brook_conn *c, const char *why)
+{
+	conn_close(c, why);
+}
+
+brook_conn *brook_slot_conn(const brook_slot *s)
 {
 	return s->conn;
 }
 
-bool broker_conn_alive(const broker_conn *c)
+bool brook_conn_alive(const brook_conn *c)
 {
 	return !c->closing;
 }
 
-const char *broker_conn_peer(const broker_conn *c)
+const char *brook_conn_peer(const brook_conn *c)
 {
 	return c->peer;
 }
 
-void *broker_conn_user(const broker_conn *c)
+void *brook_conn_user(const brook_conn *c)
 {
 	return c->user;
 }
 
-void broker_conn_set_user(broker_conn *c, void *user, void (*free_fn)(void *))
+void brook_conn_set_user(brook_conn *c, void *user, void (*free_fn)(void *))
 {
 	c->user = user;
 	c->user_free = free_fn;
