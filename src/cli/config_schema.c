@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "source/client.h"
 #include "source/randomuser_server.h"
+#include "store/server.h"
 
 static const brook_cfg_key shared_keys[] = {
 	{"data", BROOK_CFG_STR, "./var", "data directory; each part keeps its files below it", NULL},
@@ -26,7 +27,6 @@ static const brook_cfg_key shared_keys[] = {
 	{"cassandra.contact_points", BROOK_CFG_LIST, "127.0.0.1:9042",
 	 "CQL contact points (brook store or a Cassandra/ScyllaDB cluster)", NULL},
 	/* Sections of the parts still to come; each moves to its component when it lands. */
-	{"store.listen", BROOK_CFG_STR, "127.0.0.1:9042", "CQL native protocol listener", NULL},
 	{"scheduler.listen", BROOK_CFG_STR, "127.0.0.1:8080", "scheduler REST API and UI", NULL},
 	{"connect.listen", BROOK_CFG_STR, "127.0.0.1:8083", "connector REST API", NULL},
 	{"stream.group", BROOK_CFG_STR, "brook-stream", "stream processor consumer group", NULL},
@@ -39,4 +39,5 @@ void brook_cli_register_config(brook_config *cfg)
 	brook_config_register(cfg, source_config_keys);
 	brook_config_register(cfg, randomuser_config_keys);
 	brook_config_register(cfg, broker_config_keys);
+	brook_config_register(cfg, store_config_keys);
 }

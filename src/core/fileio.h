@@ -27,5 +27,7 @@ int brook_file_read(const char *path, size_t max, brook_buf *out);
 int brook_fsync_dir(const char *dir);
 /* mkdir -p: creates path and its missing parents. */
 int brook_mkdirs(const char *path, mode_t mode);
+/* rm -rf: removes path and everything below it (symlinks are not followed). */
+int brook_remove_tree(const char *path);
 
 #endif

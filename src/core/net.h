@@ -68,9 +68,11 @@ int brook_net_port(const brook_net *n);
 void brook_net_close(brook_net *n);
 size_t brook_net_connections(const brook_net *n);
 
-/* The response bytes (with the 4-byte size prefix, see broker_slot_begin_response) are
- * taken from resp, which is left empty. */
+/* The response bytes (a whole frame) are taken from resp, which is left empty. */
 void brook_slot_complete(brook_slot *s, brook_buf *resp);
+/* Complete, then close the connection once the response is written (a fatal protocol
+ * error the client should read, e.g. CQL's unsupported version answer). */
+void brook_slot_complete_close(brook_slot *s, brook_buf *resp);
 /*
  * Complete with file regions spliced into the response (zero-copy Fetch): part i's
  * bytes belong at position parts[i].at of resp (ascending). When the connection has

@@ -514,9 +514,9 @@ void cql_stmt_dump(brook_buf *b, const cql_stmt *s)
 		break;
 	}
 	case CQL_STMT_BATCH: {
-		const cql_batch *bt = &s->u.batch;
-		brook_buf_puts(b, bt->kind == CQL_BATCH_UNLOGGED ? "BEGIN UNLOGGED BATCH" :
-				  bt->kind == CQL_BATCH_COUNTER ? "BEGIN COUNTER BATCH" :
+		const cql_ast_batch *bt = &s->u.batch;
+		brook_buf_puts(b, bt->kind == CQL_AST_BATCH_UNLOGGED ? "BEGIN UNLOGGED BATCH" :
+				  bt->kind == CQL_AST_BATCH_COUNTER ? "BEGIN COUNTER BATCH" :
 								  "BEGIN BATCH");
 		put_using(b, &bt->using);
 		for (size_t i = 0; i < bt->n_stmts; i++) {

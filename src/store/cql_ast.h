@@ -320,19 +320,19 @@ typedef struct cql_select {
 } cql_select;
 
 typedef enum cql_batch_kind {
-	CQL_BATCH_LOGGED,
-	CQL_BATCH_UNLOGGED,
-	CQL_BATCH_COUNTER,
+	CQL_AST_BATCH_LOGGED,
+	CQL_AST_BATCH_UNLOGGED,
+	CQL_AST_BATCH_COUNTER,
 } cql_batch_kind;
 
 typedef struct cql_stmt cql_stmt;
 
-typedef struct cql_batch {
+typedef struct cql_ast_batch {
 	cql_batch_kind kind;
 	cql_using using; /* only TIMESTAMP is allowed */
 	cql_stmt **stmts; /* INSERT, UPDATE, DELETE */
 	size_t n_stmts;
-} cql_batch;
+} cql_ast_batch;
 
 struct cql_stmt {
 	cql_stmt_kind kind;
@@ -347,7 +347,7 @@ struct cql_stmt {
 		cql_update update;
 		cql_delete del;
 		cql_select select;
-		cql_batch batch;
+		cql_ast_batch batch;
 	} u;
 	/* Bind markers in order of appearance (set on the top-level statement only). */
 	cql_term **binds;

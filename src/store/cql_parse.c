@@ -1086,12 +1086,12 @@ static cql_stmt *p_delete(parser *p, cql_pos pos)
 static cql_stmt *p_batch(parser *p, cql_pos pos)
 {
 	cql_stmt *st = new_stmt(p, CQL_STMT_BATCH, pos);
-	cql_batch *b = &st->u.batch;
-	b->kind = CQL_BATCH_LOGGED;
+	cql_ast_batch *b = &st->u.batch;
+	b->kind = CQL_AST_BATCH_LOGGED;
 	if (accept_kw(p, "unlogged"))
-		b->kind = CQL_BATCH_UNLOGGED;
+		b->kind = CQL_AST_BATCH_UNLOGGED;
 	else if (accept_kw(p, "counter"))
-		b->kind = CQL_BATCH_COUNTER;
+		b->kind = CQL_AST_BATCH_COUNTER;
 	else
 		accept_kw(p, "logged");
 	expect_kw(p, "batch");

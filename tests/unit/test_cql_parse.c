@@ -350,8 +350,8 @@ static void test_batches(void **state)
 		"APPLY BATCH;",
 		"BEGIN UNLOGGED BATCH INSERT INTO t (k, v) VALUES (?, ?); "
 		"UPDATE t SET v = :v WHERE k = :k; DELETE FROM t WHERE k = ?; APPLY BATCH");
-	const cql_batch *b = &s->u.batch;
-	assert_int_equal(b->kind, CQL_BATCH_UNLOGGED);
+	const cql_ast_batch *b = &s->u.batch;
+	assert_int_equal(b->kind, CQL_AST_BATCH_UNLOGGED);
 	assert_int_equal(b->n_stmts, 3);
 	assert_int_equal(b->stmts[1]->kind, CQL_STMT_UPDATE);
 	assert_int_equal(s->n_binds, 5);
@@ -364,12 +364,12 @@ static void test_batches(void **state)
 		  "INSERT INTO t (k) VALUES (2) APPLY BATCH",
 		  "BEGIN BATCH USING TIMESTAMP 100 INSERT INTO t (k) VALUES (1); "
 		  "INSERT INTO t (k) VALUES (2); APPLY BATCH");
-	assert_int_equal(s->u.batch.kind, CQL_BATCH_LOGGED);
+	assert_int_equal(s->u.batch.kind, CQL_AST_BATCH_LOGGED);
 	s = check("begin logged batch apply batch", "BEGIN BATCH APPLY BATCH");
 	assert_int_equal(s->u.batch.n_stmts, 0);
 	s = check("BEGIN COUNTER BATCH UPDATE t SET c = c + 1 WHERE k = 1; APPLY BATCH",
 		  "BEGIN COUNTER BATCH UPDATE t SET c = c + 1 WHERE k = 1; APPLY BATCH");
-	assert_int_equal(s->u.batch.kind, CQL_BATCH_COUNTER);
+	assert_int_equal(s->u.batch.kind, CQL_AST_BATCH_COUNTER);
 }
 
 /* ---- lexical matters ---- */
