@@ -65,11 +65,13 @@ int store_exec_value(store_exec_ctx *x, const cql_type *type, const char *col,
 		     const cql_term *term, store_value *v, store_exec_out *out)
 {
 	char err[512];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (store_value_from_term(type, col, term, x->values, x->n_values, now_ms, x->arena, v, err,
-				  sizeof err) != BROOK_OK) {
+	if (!x->now_ms) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		x->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	if (store_value_from_term(type, col, term, x->values, x->n_values, x->now_ms, x->arena, v,
+				  err, sizeof err) != BROOK_OK) {
 		store_exec_error(out, CQL_ERR_INVALID, "%s", err);
 		return BROOK_ERR;
 	}
@@ -107,6 +109,9 @@ typedef struct wctx {
 	mut *m;
 	size_t n, cap;
 	int64_t batch_ts; /* a batch's USING TIMESTAMP, or STORE_NO_TS */
+	/* The column lookups of the last INSERT: a batch repeats one prepared INSERT. */
+	const cql_insert *memo_ins;
+	const catalog_column **memo_cols;
 } wctx;
 
 static store_part *new_part(wctx *w, store_table *t, const brook_buf *pk)
@@ -294,8 +299,14 @@ static int exec_insert(wctx *w, const cql_insert *ins)
 	}
 	store_value *vals = brook_arena_calloc(x->arena, m->n_columns * sizeof *vals);
 	bool *given = brook_arena_calloc(x->arena, m->n_columns);
+	if (w->memo_ins != ins) {
+		w->memo_cols = brook_arena_calloc(x->arena, (ins->n_columns + 1) * sizeof *w->memo_cols);
+		for (size_t i = 0; i < ins->n_columns; i++)
+			w->memo_cols[i] = catalog_column_get(m, ins->columns[i].name);
+		w->memo_ins = ins;
+	}
 	for (size_t i = 0; i < ins->n_columns; i++) {
-		const catalog_column *c = catalog_column_get(m, ins->columns[i].name);
+		const catalog_column *c = w->memo_cols[i];
 		if (!c) {
 			store_exec_error(w->out, CQL_ERR_INVALID, "Undefined column name %s",
 					 ins->columns[i].name);
@@ -969,7 +980,7 @@ int store_exec(store_exec_ctx *x, const cql_stmt *st, store_exec_out *out)
 	case CQL_STMT_BATCH:
 		break;
 	}
-	wctx w = {x, out, NULL, 0, 0, STORE_NO_TS};
+	wctx w = {x, out, NULL, 0, 0, STORE_NO_TS, NULL, NULL};
 	if (st->kind == CQL_STMT_BATCH) {
 		const cql_ast_batch *b = &st->u.batch;
 		if (b->kind == CQL_AST_BATCH_COUNTER) {
@@ -998,7 +1009,7 @@ int store_exec(store_exec_ctx *x, const cql_stmt *st, store_exec_out *out)
 int store_exec_batch(store_exec_ctx *x, const store_batch_item *items, size_t n,
 		     store_exec_out *out)
 {
-	wctx w = {x, out, NULL, 0, 0, STORE_NO_TS};
+	wctx w = {x, out, NULL, 0, 0, STORE_NO_TS, NULL, NULL};
 	for (size_t i = 0; i < n; i++) {
 		x->values = items[i].values;
 		x->n_values = items[i].n_values;

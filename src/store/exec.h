@@ -61,6 +61,7 @@ typedef struct store_exec_ctx {
 	cql_bytes paging_state;  /* len <= 0: first page */
 	int64_t timestamp;       /* the request's default timestamp (µs) or STORE_NO_TS */
 	bool skip_metadata;      /* EXECUTE: rows without column metadata */
+	int64_t now_ms;          /* the statement's clock (now(), ...); 0: read on first use */
 	brook_arena *arena;      /* per request */
 } store_exec_ctx;
 
