@@ -540,6 +540,47 @@ static char *strategy_class(const char *s)
 	return brook_buf_detach(&b, NULL);
 }
 
+/* Cassandra's checks of a strategy's options: known class, numeric non-negative
+ * replication factors, SimpleStrategy's mandatory replication_factor. */
+static int check_replication(const char *ks, const char *cls, const cql_term *repl,
+			     catalog_result *r)
+{
+	static const char *const known[] = {"SimpleStrategy", "NetworkTopologyStrategy",
+					    "LocalStrategy", "EverywhereStrategy"};
+	const char *base = strrchr(cls, '.') ? strrchr(cls, '.') + 1 : cls;
+	bool ok = false;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
+		ok = strcmp(base, known[i]) == 0 &&
+		     (base == cls || strncmp(cls, "org.apache.cassandra.locator.", 29) == 0);
+	if (!ok)
+		return fail(r, CATALOG_CONFIG, "Unable to find replication strategy class '%s%s'",
+			    base == cls ? "org.apache.cassandra.locator." : "", cls);
+	bool simple = strcmp(base, "SimpleStrategy") == 0, has_rf = false;
+	for (size_t i = 0; i + 1 < repl->n; i += 2) {
+		const char *key = repl->items[i]->text;
+		const cql_term *v = repl->items[i + 1];
+		if (strcmp(key, "class") == 0)
+			continue;
+		if (simple && strcmp(key, "replication_factor") != 0)
+			return fail(r, CATALOG_CONFIG, "Unrecognized strategy option {%s} passed to "
+				    "SimpleStrategy for keyspace %s", key, ks);
+		has_rf = has_rf || strcmp(key, "replication_factor") == 0;
+		const char *txt = v->kind == CQL_TERM_BOOL ? (v->b ? "true" : "false") : v->text;
+		char *end = NULL;
+		long rf = txt && *txt ? strtol(txt, &end, 10) : 0;
+		if (!txt || !*txt || *end || v->kind == CQL_TERM_FLOAT)
+			return fail(r, CATALOG_CONFIG, "Replication factor must be numeric; found %s",
+				    txt ? txt : "");
+		if (rf < 0)
+			return fail(r, CATALOG_CONFIG,
+				    "Replication factor must be non-negative; found %s", txt);
+	}
+	if (simple && !has_rf)
+		return fail(r, CATALOG_CONFIG,
+			    "SimpleStrategy requires a replication_factor strategy option.");
+	return BROOK_OK;
+}
+
 static int create_keyspace(catalog *c, const cql_create_keyspace *ck, catalog_result *r)
 {
 	const cql_term *repl = NULL;
@@ -597,6 +638,8 @@ static int create_keyspace(catalog *c, const cql_create_keyspace *ck, catalog_re
 	}
 	if (!cls)
 		return fail(r, CATALOG_CONFIG, "Missing replication strategy class");
+	if (check_replication(ck->name.name, cls, repl, r) != BROOK_OK)
+		return BROOK_ERR;
 
 	k = brook_calloc(1, sizeof(*k));
 	k->name = brook_strdup(ck->name.name);
@@ -638,7 +681,8 @@ static int drop_keyspace(catalog *c, const cql_drop *d, catalog_result *r)
 }
 
 /* Appends the canonical name of an AST type; BROOK_ERR (message in r) for unknown ones. */
-static int type_name(brook_buf *b, const cql_ast_type *t, const char *ks, catalog_result *r)
+static int type_name(brook_buf *b, const cql_ast_type *t, const char *ks, catalog_result *r,
+		     bool in_frozen)
 {
 	static const struct {
 		cql_ast_type_kind kind;
@@ -657,6 +701,9 @@ static int type_name(brook_buf *b, const cql_ast_type *t, const char *ks, catalo
 	};
 	const char *open = NULL;
 
+	if (t->kind == CQL_AST_TYPE_COUNTER || t->kind == CQL_AST_TYPE_DURATION)
+		return fail(r, CATALOG_INVALID, "brook's store does not support %s columns",
+			    t->kind == CQL_AST_TYPE_COUNTER ? "counter" : "duration");
 	for (size_t i = 0; i < sizeof(natives) / sizeof(natives[0]); i++) {
 		if (natives[i].kind == t->kind) {
 			brook_buf_puts(b, natives[i].name);
@@ -683,15 +730,29 @@ static int type_name(brook_buf *b, const cql_ast_type *t, const char *ks, catalo
 		return fail(r, CATALOG_INVALID, "Unknown type %s.%s", ks,
 			    t->name ? t->name : "?");
 	}
-	/* Tuples are always frozen in Cassandra's schema. */
-	bool frozen = t->frozen || t->kind == CQL_AST_TYPE_TUPLE;
+	/* Tuples are always frozen in Cassandra's schema, and so is what they hold. */
+	bool frozen = t->frozen || t->kind == CQL_AST_TYPE_TUPLE || in_frozen;
+	bool coll = t->kind != CQL_AST_TYPE_TUPLE;
 	if (frozen)
 		brook_buf_puts(b, "frozen<");
 	brook_buf_puts(b, open);
 	for (size_t i = 0; i < t->n_params; i++) {
+		const cql_ast_type *p = t->params[i];
+		bool p_coll = p->kind == CQL_AST_TYPE_LIST || p->kind == CQL_AST_TYPE_SET ||
+			      p->kind == CQL_AST_TYPE_MAP;
+		if (coll && !frozen && p_coll && !p->frozen) {
+			brook_buf tn = BROOK_BUF_INIT;
+			cql_type_dump(&tn, t);
+			brook_buf_putc(&tn, '\0');
+			int rc = fail(r, CATALOG_INVALID,
+				      "Non-frozen collections are not allowed inside collections: %s",
+				      tn.data);
+			brook_buf_release(&tn);
+			return rc;
+		}
 		if (i)
 			brook_buf_puts(b, ", ");
-		if (type_name(b, t->params[i], ks, r) != BROOK_OK)
+		if (type_name(b, p, ks, r, frozen) != BROOK_OK)
 			return BROOK_ERR;
 	}
 	brook_buf_putc(b, '>');
@@ -823,16 +884,43 @@ static int create_table(catalog *c, const cql_create_table *ct, const char *sess
 	if (ct->n_clustering_order && ct->n_clustering_order < ct->n_clustering)
 		return fail(r, CATALOG_INVALID, "Missing CLUSTERING ORDER for column %s",
 			    ct->clustering[ct->n_clustering_order].name);
-	for (size_t i = 0; i < ct->n_options; i++)
+	static const char *const table_props[] = {
+		"bloom_filter_fp_chance", "caching", "cdc", "comment", "compaction", "compression",
+		"crc_check_chance", "dclocal_read_repair_chance", "default_time_to_live",
+		"extensions", "gc_grace_seconds", "max_index_interval",
+		"memtable_flush_period_in_ms", "min_index_interval", "read_repair_chance",
+		"speculative_retry",
+	};
+	for (size_t i = 0; i < ct->n_options; i++) {
 		if (strcmp(ct->options[i].name, "id") == 0)
 			return fail(r, CATALOG_INVALID, "Setting a table id is not supported");
+		bool known = false;
+		for (size_t p = 0; p < sizeof(table_props) / sizeof(table_props[0]) && !known; p++)
+			known = strcmp(ct->options[i].name, table_props[p]) == 0;
+		if (!known)
+			return fail(r, CATALOG_SYNTAX, "Unknown property '%s'", ct->options[i].name);
+	}
+	size_t counters = 0, regulars = 0;
+	for (size_t i = 0; i < ct->n_columns; i++) {
+		const cql_column_def *d = &ct->columns[i];
+		if (key_position(ct->partition_key, ct->n_partition_key, d->name.name) >= 0 ||
+		    key_position(ct->clustering, ct->n_clustering, d->name.name) >= 0)
+			continue;
+		if (d->type->kind == CQL_AST_TYPE_COUNTER)
+			counters++;
+		else
+			regulars++;
+	}
+	if (counters && regulars)
+		return fail(r, CATALOG_INVALID,
+			    "Cannot mix counter and non counter columns in the same table");
 
 	/* Types (the last check), kept in a scratch arena until the table is built. */
 	types = brook_arena_calloc(&a, (ct->n_columns + 1) * sizeof(*types));
 	brook_buf_init(&b, 64);
 	for (size_t i = 0; i < ct->n_columns; i++) {
 		brook_buf_reset(&b);
-		if (type_name(&b, ct->columns[i].type, ks, r) != BROOK_OK) {
+		if (type_name(&b, ct->columns[i].type, ks, r, false) != BROOK_OK) {
 			brook_buf_release(&b);
 			brook_arena_release(&a);
 			return BROOK_ERR;
@@ -902,8 +990,10 @@ static int drop_table(catalog *c, const cql_drop *d, const char *session_ks,
 	if (!t) {
 		if (d->if_exists)
 			return BROOK_OK;
-		return fail(r, CATALOG_CONFIG, "Cannot drop non existing table '%s' in "
-			    "keyspace '%s'.", d->name.name, ks);
+		/* Cassandra 3.11 checks access first, which validates the table. */
+		if (!k)
+			return fail(r, CATALOG_INVALID, "Keyspace %s does not exist", ks);
+		return fail(r, CATALOG_INVALID, "unconfigured table %s", d->name.name);
 	}
 	memmove(&k->tables[idx], &k->tables[idx + 1],
 		(k->n_tables - idx - 1) * sizeof(*k->tables));

@@ -30,7 +30,10 @@
  *     no non-frozen collection in the key; static columns only with clustering columns
  *     and not in the key; CLUSTERING ORDER names exactly the clustering columns, in
  *     order; no COMPACT STORAGE; an existing table answers 0x2400 unless IF NOT EXISTS.
- *   DROP KEYSPACE / TABLE: a missing one answers 0x2300 unless IF EXISTS.
+ *   DROP KEYSPACE: a missing one answers 0x2300 unless IF EXISTS; DROP TABLE: a missing
+ *     table answers 0x2200 "unconfigured table t" (Cassandra validates it while
+ *     checking access, before anything else), a missing keyspace "Keyspace k does not
+ *     exist"; IF EXISTS turns both into a no-op.
  *
  * Lifetimes: catalog_keyspace / catalog_table / catalog_column pointers stay valid until
  * the DDL that drops them (or catalog_close); creating other objects does not move them.

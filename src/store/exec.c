@@ -856,8 +856,39 @@ static int commit_writes(wctx *w)
 
 /* ---- statements --------------------------------------------------------------------- */
 
+/* The system keyspaces belong to the server: Cassandra refuses creating them (Invalid)
+ * and any other schema change in them (Unauthorized). */
+static bool system_ks_ddl(store_exec_ctx *x, const cql_stmt *st, store_exec_out *out)
+{
+	const char *ks = NULL;
+	switch (st->kind) {
+	case CQL_STMT_CREATE_KEYSPACE:
+		ks = st->u.create_keyspace.name.name;
+		break;
+	case CQL_STMT_DROP_KEYSPACE:
+		ks = st->u.drop.name.name;
+		break;
+	case CQL_STMT_CREATE_TABLE:
+		ks = store_exec_keyspace(x, &st->u.create_table.name);
+		break;
+	case CQL_STMT_DROP_TABLE:
+		ks = store_exec_keyspace(x, &st->u.drop.name);
+		break;
+	default:
+		break;
+	}
+	if (!ks || !store_system_keyspace(ks))
+		return false;
+	store_exec_error(out, st->kind == CQL_STMT_CREATE_KEYSPACE ? CQL_ERR_INVALID
+								   : CQL_ERR_UNAUTHORIZED,
+			 "%s keyspace is not user-modifiable", ks);
+	return true;
+}
+
 static int exec_ddl(store_exec_ctx *x, const cql_stmt *st, store_exec_out *out)
 {
+	if (system_ks_ddl(x, st, out))
+		return BROOK_OK;
 	catalog_result r = {0};
 	int rc = store_db_ddl(x->db, st, x->keyspace, &r);
 	if (rc != BROOK_OK) {
@@ -909,6 +940,11 @@ static int exec_use(store_exec_ctx *x, const cql_stmt *st, store_exec_out *out)
 
 static int exec_truncate(store_exec_ctx *x, const cql_stmt *st, store_exec_out *out)
 {
+	const char *ks = store_exec_keyspace(x, &st->u.truncate);
+	if (ks && store_system_keyspace(ks)) {
+		store_exec_error(out, CQL_ERR_UNAUTHORIZED, "%s keyspace is not user-modifiable", ks);
+		return BROOK_OK;
+	}
 	store_table *t = store_exec_table(x, &st->u.truncate, out);
 	if (!t)
 		return BROOK_OK;

@@ -47,6 +47,7 @@ typedef struct store_node_info {
 	brook_uuid host_id;
 	uint8_t addr[4];  /* rpc / listen / broadcast address (IPv4) */
 	const char *token; /* the node's one token */
+	catalog *system_catalog; /* the system keyspaces' definitions (system_schema rows) */
 } store_node_info;
 
 /* What one statement needs besides itself. */
@@ -118,6 +119,8 @@ int store_exec_value(store_exec_ctx *x, const cql_type *type, const char *col,
 /* SELECT (select.c) and the system tables (system.c). */
 int store_exec_select(store_exec_ctx *x, const cql_select *s, store_exec_out *out);
 bool store_system_keyspace(const char *ks);
+/* A catalog of the system keyspaces and tables, rebuilt in dir (removed first). */
+catalog *store_system_catalog_open(const char *dir, char *err, size_t errlen);
 int store_system_select(store_exec_ctx *x, const char *ks, const cql_select *s,
 			store_exec_out *out);
 /* Result metadata of a SELECT for PREPARE (without running it). */

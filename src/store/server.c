@@ -989,6 +989,12 @@ store_server *store_server_open(const brook_config *cfg, char *err, size_t errle
 		snprintf(err, errlen, "cannot write %s/host-id: %s", s->dir, strerror(errno));
 		goto fail;
 	}
+	char *sysdir = brook_malloc(strlen(s->dir) + 16);
+	sprintf(sysdir, "%s/system-schema", s->dir);
+	s->node.system_catalog = store_system_catalog_open(sysdir, err, errlen);
+	free(sysdir);
+	if (!s->node.system_catalog)
+		goto fail;
 	s->node.cluster_name = brook_config_str(cfg, "store.cluster_name");
 	s->node.release_version = "3.11.16";
 	s->node.cql_version = "3.4.4";
@@ -1079,6 +1085,8 @@ fail_loop:
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 fail:
+	if (s->node.system_catalog)
+		catalog_close(s->node.system_catalog);
 	free(s->dir);
 	free(s);
 	return NULL;
@@ -1140,6 +1148,7 @@ void store_server_close(store_server *s)
 	int64_t t0 = brook_mono_ns();
 	store_db_close(s->db);
 	brook_info(COMP, "memtables flushed in %.0f ms", (double)(brook_mono_ns() - t0) / 1e6);
+	catalog_close(s->node.system_catalog);
 	brook_metrics_free(s->metrics);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);

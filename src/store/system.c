@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/mem.h"
+#include "store/cql_parse.h"
 #include "store/exec.h"
 #include "store/values.h"
 
@@ -99,21 +101,129 @@ static const catalog_sys_column dropped_cols[] = {
 
 #define COLS(a) a, sizeof(a) / sizeof((a)[0])
 
-static const struct empty_table {
+/* Every system table: its columns (key columns first) and how many are partition key
+ * and clustering columns. keyspaces / tables / columns take their column lists from the
+ * catalog (cols NULL here). */
+typedef struct vdef {
 	const char *ks, *name;
 	const catalog_sys_column *cols;
 	size_t n;
-} empty_tables[] = {
-	{"system", "peers", COLS(peers_cols)},
-	{"system", "peers_v2", COLS(peers_v2_cols)},
-	{"system_schema", "types", COLS(types_cols)},
-	{"system_schema", "functions", COLS(functions_cols)},
-	{"system_schema", "aggregates", COLS(aggregates_cols)},
-	{"system_schema", "triggers", COLS(triggers_cols)},
-	{"system_schema", "indexes", COLS(indexes_cols)},
-	{"system_schema", "views", COLS(views_cols)},
-	{"system_schema", "dropped_columns", COLS(dropped_cols)},
+	int npk, nck;
+	int sys; /* catalog_system_table + 1 for the catalog-backed ones, else 0 */
+} vdef;
+
+static const vdef vdefs[] = {
+	{"system", "local", COLS(local_cols), 1, 0, 0},
+	{"system", "peers", COLS(peers_cols), 1, 0, 0},
+	{"system", "peers_v2", COLS(peers_v2_cols), 1, 1, 0},
+	{"system_schema", "keyspaces", NULL, 0, 1, 0, CATALOG_SYS_KEYSPACES + 1},
+	{"system_schema", "tables", NULL, 0, 1, 1, CATALOG_SYS_TABLES + 1},
+	{"system_schema", "columns", NULL, 0, 1, 2, CATALOG_SYS_COLUMNS + 1},
+	{"system_schema", "types", COLS(types_cols), 1, 1, 0},
+	{"system_schema", "functions", COLS(functions_cols), 1, 2, 0},
+	{"system_schema", "aggregates", COLS(aggregates_cols), 1, 2, 0},
+	{"system_schema", "triggers", COLS(triggers_cols), 1, 2, 0},
+	{"system_schema", "indexes", COLS(indexes_cols), 1, 2, 0},
+	{"system_schema", "views", COLS(views_cols), 1, 1, 0},
+	{"system_schema", "dropped_columns", COLS(dropped_cols), 1, 2, 0},
 };
+
+static const vdef *vdef_find(const char *ks, const char *name)
+{
+	for (size_t i = 0; i < sizeof vdefs / sizeof vdefs[0]; i++)
+		if (strcmp(vdefs[i].ks, ks) == 0 && strcmp(vdefs[i].name, name) == 0)
+			return &vdefs[i];
+	return NULL;
+}
+
+/* The columns of a catalog-backed table (static arrays of the catalog). */
+static void catalog_columns(const catalog *cat, int which, const catalog_sys_column **cols,
+			    size_t *n)
+{
+	brook_arena a = BROOK_ARENA_INIT;
+	catalog_rows rows;
+	catalog_system_rows(cat, (catalog_system_table)which, &a, &rows);
+	*cols = rows.columns;
+	*n = rows.n_columns;
+	brook_arena_release(&a);
+}
+
+/* Runs one DDL statement on cat; BROOK_ERR with the message in err. */
+static int run_ddl(catalog *cat, const char *cql, size_t len, char *err, size_t errlen)
+{
+	brook_arena a = BROOK_ARENA_INIT;
+	cql_stmt *st;
+	int rc = cql_parse(&a, cql, len, &st, err, errlen);
+	if (rc == BROOK_OK) {
+		catalog_result r = {0};
+		rc = catalog_execute(cat, st, NULL, &r);
+		if (rc != BROOK_OK)
+			snprintf(err, errlen, "%s", r.message ? r.message : "failed");
+		catalog_result_release(&r);
+	}
+	brook_arena_release(&a);
+	return rc;
+}
+
+catalog *store_system_catalog_open(const char *dir, char *err, size_t errlen)
+{
+	brook_remove_tree(dir); /* definitions come from this code, never from old files */
+	catalog *cat = catalog_open(dir, err, errlen);
+	if (!cat)
+		return NULL;
+	static const char *const keyspaces[] = {
+		"system", "{'class': 'LocalStrategy'}",
+		"system_schema", "{'class': 'LocalStrategy'}",
+		"system_auth", "{'class': 'SimpleStrategy', 'replication_factor': '1'}",
+		"system_distributed", "{'class': 'SimpleStrategy', 'replication_factor': '3'}",
+		"system_traces", "{'class': 'SimpleStrategy', 'replication_factor': '2'}",
+	};
+	brook_buf b = BROOK_BUF_INIT;
+	int rc = BROOK_OK;
+	for (size_t i = 0; i < sizeof keyspaces / sizeof keyspaces[0] && rc == BROOK_OK; i += 2) {
+		brook_buf_reset(&b);
+		brook_buf_printf(&b, "CREATE KEYSPACE %s WITH replication = %s", keyspaces[i],
+				 keyspaces[i + 1]);
+		rc = run_ddl(cat, b.data, b.len, err, errlen);
+	}
+	for (size_t i = 0; i < sizeof vdefs / sizeof vdefs[0] && rc == BROOK_OK; i++) {
+		const vdef *d = &vdefs[i];
+		const catalog_sys_column *cols = d->cols;
+		size_t n = d->n;
+		if (d->sys)
+			catalog_columns(cat, d->sys - 1, &cols, &n);
+		brook_buf_reset(&b);
+		brook_buf_printf(&b, "CREATE TABLE %s.%s (", d->ks, d->name);
+		for (size_t k = 0; k < n; k++)
+			brook_buf_printf(&b, "%s %s, ", cols[k].name, cols[k].type);
+		brook_buf_puts(&b, "PRIMARY KEY ((");
+		for (int k = 0; k < d->npk + d->nck; k++)
+			brook_buf_printf(&b, "%s%s%s", k ? ", " : "", cols[k].name,
+					 k + 1 == d->npk ? ")" : "");
+		brook_buf_puts(&b, "))");
+		rc = run_ddl(cat, b.data, b.len, err, errlen);
+	}
+	brook_buf_release(&b);
+	if (rc != BROOK_OK) {
+		catalog_close(cat);
+		return NULL;
+	}
+	return cat;
+}
+
+/* Appends the rows of b to a (same columns). */
+static void rows_concat(brook_arena *ar, catalog_rows *a, const catalog_rows *b)
+{
+	size_t nc = a->n_columns;
+	const char **cells = brook_arena_calloc(ar, ((a->n_rows + b->n_rows) * nc + 1) *
+						       sizeof *cells);
+	if (a->n_rows)
+		memcpy(cells, a->cells, a->n_rows * nc * sizeof *cells);
+	if (b->n_rows)
+		memcpy(cells + a->n_rows * nc, b->cells, b->n_rows * nc * sizeof *cells);
+	a->cells = cells;
+	a->n_rows += b->n_rows;
+}
 
 /* The rows of ks.name, or false for an unknown table. */
 static bool vtable_rows(store_exec_ctx *x, const char *ks, const char *name, catalog_rows *rows)
@@ -142,29 +252,22 @@ static bool vtable_rows(store_exec_ctx *x, const char *ks, const char *name, cat
 						 : NULL;
 		return true;
 	}
-	if (strcmp(ks, "system_schema") == 0) {
-		static const struct {
-			const char *name;
-			catalog_system_table which;
-		} known[] = {
-			{"keyspaces", CATALOG_SYS_KEYSPACES},
-			{"tables", CATALOG_SYS_TABLES},
-			{"columns", CATALOG_SYS_COLUMNS},
-		};
-		for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-			if (strcmp(name, known[i].name) == 0) {
-				catalog_system_rows(store_db_catalog(x->db), known[i].which, x->arena,
-						    rows);
-				return true;
-			}
+	const vdef *d = vdef_find(ks, name);
+	if (!d)
+		return false;
+	if (d->sys) {
+		/* The system keyspaces' own definitions, then the user's. */
+		catalog_rows user;
+		catalog_system_rows(x->node->system_catalog, (catalog_system_table)(d->sys - 1),
+				    x->arena, rows);
+		catalog_system_rows(store_db_catalog(x->db), (catalog_system_table)(d->sys - 1),
+				    x->arena, &user);
+		rows_concat(x->arena, rows, &user);
+		return true;
 	}
-	for (size_t i = 0; i < sizeof empty_tables / sizeof empty_tables[0]; i++)
-		if (strcmp(ks, empty_tables[i].ks) == 0 && strcmp(name, empty_tables[i].name) == 0) {
-			rows->columns = empty_tables[i].cols;
-			rows->n_columns = empty_tables[i].n;
-			return true;
-		}
-	return false;
+	rows->columns = d->cols;
+	rows->n_columns = d->n;
+	return true;
 }
 
 static int col_index(const catalog_rows *rows, const char *name)

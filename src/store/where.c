@@ -81,10 +81,21 @@ static void add_filter(store_exec_ctx *x, store_where *w, const catalog_column *
 	store_filter *f = brook_arena_alloc(x->arena, (w->n_filters + 1) * sizeof *f);
 	if (w->n_filters)
 		memcpy(f, w->filters, w->n_filters * sizeof *f);
-	f[w->n_filters] = (store_filter){c, op, ty, vals, n};
+	f[w->n_filters] = (store_filter){c, op, ty, vals, n, 1};
 	w->filters = f;
 	w->n_filters++;
 	w->needs_filtering = true;
+}
+
+/* (c_first, ...) op (vals): a multi-column bound over clustering columns of mixed order,
+ * checked row by row inside the first column's slice (no ALLOW FILTERING needed). */
+static void add_tuple_filter(store_exec_ctx *x, store_where *w, const catalog_table *m,
+			     size_t first, cql_op op, cql_bytes *vals, size_t n)
+{
+	bool needs = w->needs_filtering;
+	add_filter(x, w, m->clustering[first], op, NULL, vals, n);
+	w->filters[w->n_filters - 1].n_cols = n;
+	w->needs_filtering = needs;
 }
 
 static uint8_t *arena_copy(brook_arena *a, const brook_buf *b)
@@ -165,7 +176,9 @@ int store_where_analyze(store_exec_ctx *x, store_table *t, const cql_relation *r
 	w->tmax = INT64_MAX;
 	colr *pk = brook_arena_calloc(a, (m->n_partition_key + 1) * sizeof *pk);
 	colr *ck = brook_arena_calloc(a, (m->n_clustering + 1) * sizeof *ck);
-	tupler tup = {0};
+	/* Multi-column relations: at most one =, or one lower and one upper bound. */
+	tupler tups[2] = {{0}}, tup = {0};
+	size_t n_tups = 0;
 	bool has_tup = false, pk_filtered = false;
 
 	for (size_t i = 0; i < n; i++) {
@@ -238,10 +251,15 @@ int store_where_analyze(store_exec_ctx *x, store_table *t, const cql_relation *r
 					return BROOK_ERR;
 				}
 			}
-			if (has_tup || r->op == CQL_OP_IN) {
+			bool lower_op = r->op == CQL_OP_GT || r->op == CQL_OP_GE;
+			if (r->op == CQL_OP_IN || n_tups == 2 ||
+			    (n_tups && (r->op == CQL_OP_EQ || tup.op == CQL_OP_EQ ||
+					(tup.op == CQL_OP_GT || tup.op == CQL_OP_GE) == lower_op ||
+					tup.first != (size_t)c0->position))) {
 				store_exec_error(o, CQL_ERR_INVALID,
-						 "brook's store supports one multi-column =, <, <=, >, "
-						 ">= relation per query");
+						 "brook's store supports one multi-column = relation, or "
+						 "one lower and one upper multi-column bound starting at "
+						 "the same column");
 				return BROOK_ERR;
 			}
 			const cql_term *tv = r->value;
@@ -251,6 +269,9 @@ int store_where_analyze(store_exec_ctx *x, store_table *t, const cql_relation *r
 				return BROOK_ERR;
 			}
 			has_tup = true;
+			if (n_tups)
+				tups[0] = tup;
+			n_tups++;
 			tup.first = (size_t)c0->position;
 			tup.n = r->n_cols;
 			tup.op = r->op;
@@ -433,13 +454,10 @@ int store_where_analyze(store_exec_ctx *x, store_table *t, const cql_relation *r
 	size_t used = prefix;
 	if (has_tup && tup.first == prefix) {
 		bool desc = t->desc[prefix];
-		for (size_t k = 1; k < tup.n; k++)
-			if (t->desc[prefix + k] != desc) {
-				store_exec_error(o, CQL_ERR_INVALID,
-						 "brook's store cannot slice on a multi-column relation "
-						 "over columns of mixed clustering order");
-				return BROOK_ERR;
-			}
+		if (n_tups == 2)
+			tups[1] = tup;
+		else
+			tups[0] = tup;
 		if (tup.op == CQL_OP_EQ) {
 			/* Extends the prefix. */
 			for (size_t k = 0; k < tup.n; k++) {
@@ -451,20 +469,34 @@ int store_where_analyze(store_exec_ctx *x, store_table *t, const cql_relation *r
 			used = prefix;
 			w->ck_complete = prefix == m->n_clustering;
 		} else {
-			bool lower = tup.op == CQL_OP_GT || tup.op == CQL_OP_GE;
-			bool incl = tup.op == CQL_OP_GE || tup.op == CQL_OP_LE;
-			if (lower != desc) {
-				slice_lo = true;
-				lo_vals = tup.vals;
-				lo_n = tup.n;
-				lo_incl = incl;
-			} else {
-				slice_hi = true;
-				hi_vals = tup.vals;
-				hi_n = tup.n;
-				hi_incl = incl;
+			used = prefix;
+			for (size_t k = 0; k < n_tups; k++) {
+				const tupler *tp = &tups[k];
+				bool lower = tp->op == CQL_OP_GT || tp->op == CQL_OP_GE;
+				bool incl = tp->op == CQL_OP_GE || tp->op == CQL_OP_LE;
+				bool mixed = false;
+				for (size_t j = 1; j < tp->n; j++)
+					mixed = mixed || t->desc[prefix + j] != desc;
+				if (mixed) {
+					/* The first column's slice, inclusive, then row checks. */
+					add_tuple_filter(x, w, m, prefix, tp->op, tp->vals, tp->n);
+					incl = true;
+				}
+				size_t vn = mixed ? 1 : tp->n;
+				if (lower != desc) {
+					slice_lo = true;
+					lo_vals = tp->vals;
+					lo_n = vn;
+					lo_incl = incl;
+				} else {
+					slice_hi = true;
+					hi_vals = tp->vals;
+					hi_n = vn;
+					hi_incl = incl;
+				}
+				if (prefix + tp->n > used)
+					used = prefix + tp->n;
 			}
-			used = prefix + tup.n;
 		}
 	} else if (has_tup) {
 		store_exec_error(o, CQL_ERR_INVALID,
@@ -601,12 +633,41 @@ static bool contains(const store_filter *f, const cql_type *coll, cql_bytes v)
 	return false;
 }
 
+/* Lexicographic comparison of clustering values with a multi-column bound. */
+static bool tuple_match(const store_filter *f, const store_table *t, const cql_bytes *ckv)
+{
+	int cmp = 0;
+	size_t first = (size_t)f->col->position;
+	for (size_t k = 0; k < f->n_cols && cmp == 0; k++) {
+		cql_bytes v = ckv[first + k];
+		cmp = store_value_cmp(t->ck_types[first + k], v.ptr, (size_t)(v.len > 0 ? v.len : 0),
+				      f->vals[k].ptr, (size_t)(f->vals[k].len > 0 ? f->vals[k].len : 0));
+	}
+	switch (f->op) {
+	case CQL_OP_LT:
+		return cmp < 0;
+	case CQL_OP_LE:
+		return cmp <= 0;
+	case CQL_OP_GT:
+		return cmp > 0;
+	case CQL_OP_GE:
+		return cmp >= 0;
+	default:
+		return cmp == 0;
+	}
+}
+
 bool store_where_match(const store_where *w, const store_table *t, const cql_bytes *pkv,
 		       const cql_bytes *ckv, const store_row *row)
 {
 	for (size_t i = 0; i < w->n_filters; i++) {
 		const store_filter *f = &w->filters[i];
 		const catalog_column *c = f->col;
+		if (f->n_cols > 1) {
+			if (!tuple_match(f, t, ckv))
+				return false;
+			continue;
+		}
 		cql_bytes v = {NULL, -1};
 		if (c->kind == CATALOG_PARTITION_KEY) {
 			v = pkv[c->position];

@@ -35,8 +35,9 @@ typedef struct store_filter {
 	const catalog_column *col;
 	cql_op op;
 	const cql_type *type; /* what vals are compared as (the element type for CONTAINS) */
-	cql_bytes *vals;      /* one, or the IN list */
+	cql_bytes *vals;      /* one, or the IN list; a tuple relation: one per column */
 	size_t n_vals;
+	size_t n_cols;        /* > 1: (col, the next clustering columns...) op (vals...) */
 } store_filter;
 
 typedef struct store_where {

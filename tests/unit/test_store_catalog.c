@@ -209,8 +209,8 @@ static void test_errors(void **state)
 	catalog_result_release(&r);
 	brook_arena_release(&a);
 	/* Drops. */
-	expect(c, "DROP TABLE k.zz", NULL, 0x2300,
-	       "Cannot drop non existing table 'zz' in keyspace 'k'.");
+	expect(c, "DROP TABLE k.zz", NULL, 0x2200, "unconfigured table zz");
+	expect(c, "DROP TABLE nok.zz", NULL, 0x2200, "Keyspace nok does not exist");
 	OK(c, "DROP TABLE IF EXISTS k.zz");
 	expect(c, "DROP KEYSPACE zz", NULL, 0x2300, "Cannot drop non existing keyspace 'zz'.");
 	OK(c, "DROP KEYSPACE IF EXISTS zz");
