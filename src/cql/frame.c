@@ -86,6 +86,21 @@ int cql_frame_version_error_reply(const uint8_t *p, size_t n, brook_buf *out)
 	    v < 3 ? (int16_t)(int8_t)p[2] : (int16_t)(uint16_t)((unsigned)p[2] << 8 | p[3]);
 	char msg[128];
 	cql_frame_version_error(p[0], msg, sizeof msg);
+	if (v == 1 || v == 2) {
+		/* v1/v2 clients read an 8-byte header with a one-byte stream id: answer in
+		 * their framing so that they can read the error (as Cassandra does). */
+		brook_buf body = BROOK_BUF_INIT;
+		cql_wr_int(&body, 0x000A);
+		cql_wr_cstring(&body, msg);
+		uint8_t h[8] = {(uint8_t)(CQL_VERSION_RESPONSE | v), 0, (uint8_t)p[2], CQL_OP_ERROR};
+		uint32_t len = (uint32_t)body.len;
+		h[4] = (uint8_t)(len >> 24), h[5] = (uint8_t)(len >> 16), h[6] = (uint8_t)(len >> 8);
+		h[7] = (uint8_t)len;
+		brook_buf_append(out, h, sizeof h);
+		brook_buf_append(out, body.data, body.len);
+		brook_buf_release(&body);
+		return BROOK_OK;
+	}
 	size_t pos =
 	    cql_frame_begin(out, CQL_PROTOCOL_V4 | CQL_VERSION_RESPONSE, 0, stream, CQL_OP_ERROR);
 	cql_wr_int(out, 0x000A);

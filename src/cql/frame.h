@@ -101,9 +101,10 @@ int cql_frame_check_version(uint8_t first_byte);
 void cql_frame_version_error(uint8_t first_byte, char *out, size_t outlen);
 
 /* The whole answer to a frame of an unsupported version, from its first bytes: an
- * ERROR 0x000A frame of version 0x84 on the request's stream id (one byte in v1/v2
- * headers, two from v3 on) carrying cql_frame_version_error's text. BROOK_AGAIN when
- * fewer than 4 bytes have arrived, else BROOK_OK. */
+ * ERROR 0x000A frame on the request's stream id carrying cql_frame_version_error's text:
+ * a v4 frame (0x84) for v3 and newer; for v1/v2 requests a frame in their own 8-byte
+ * framing (0x81/0x82, one-byte stream id) so that old drivers can read it, as Cassandra
+ * does. BROOK_AGAIN when fewer than 4 bytes have arrived, else BROOK_OK. */
 int cql_frame_version_error_reply(const uint8_t *p, size_t n, brook_buf *out);
 
 /* Appends a header (length 0) and returns its position. */

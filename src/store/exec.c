@@ -968,14 +968,25 @@ static bool check_bind_count(store_exec_ctx *x, const cql_stmt *st, store_exec_o
 	return true;
 }
 
-/* Reorders named values (flag 0x40) into the statement's marker order. */
+static const cql_col_spec *bind_spec_names(store_exec_ctx *x, const cql_stmt *st);
+
+/* Reorders named values (flag 0x40) into the statement's marker order: a :name marker
+ * by its name, a ? marker by the name PREPARE gives it (its column's). */
 static bool bind_names(store_exec_ctx *x, const cql_stmt *st, store_exec_out *out)
 {
 	if (!x->names)
 		return true;
 	cql_bytes *v = brook_arena_calloc(x->arena, (st->n_binds + 1) * sizeof *v);
+	const cql_col_spec *specs = NULL;
 	for (size_t i = 0; i < st->n_binds; i++) {
 		const char *want = st->binds[i]->text;
+		if (!want) {
+			if (!specs)
+				specs = bind_spec_names(x, st);
+			if (specs && specs[i].name.ptr)
+				want = brook_arena_strndup(x->arena, specs[i].name.ptr,
+							   specs[i].name.len);
+		}
 		bool found = false;
 		for (size_t j = 0; want && j < x->n_values && !found; j++)
 			if (cql_str_eq(x->names[j], want)) {
@@ -1259,6 +1270,20 @@ static int spec_stmt(bind_specs *b, const cql_stmt *st, store_exec_out *out)
 		break;
 	}
 	return BROOK_OK;
+}
+
+/* The bind markers' names as PREPARE reports them; NULL if the statement does not
+ * resolve (the execution then answers the error). */
+static const cql_col_spec *bind_spec_names(store_exec_ctx *x, const cql_stmt *st)
+{
+	brook_buf scratch = BROOK_BUF_INIT;
+	store_exec_out tmp;
+	store_exec_out_init(&tmp, &scratch);
+	bind_specs b = {x, NULL, NULL, st->n_binds, NULL};
+	b.specs = brook_arena_calloc(x->arena, (st->n_binds + 1) * sizeof *b.specs);
+	int rc = spec_stmt(&b, st, &tmp);
+	brook_buf_release(&scratch);
+	return rc == BROOK_OK ? b.specs : NULL;
 }
 
 int store_exec_prepare(store_exec_ctx *x, const cql_stmt *st, const uint8_t *id, size_t idlen,

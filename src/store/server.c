@@ -503,10 +503,24 @@ static void run_stmt(req *r, store_exec_ctx *x, const cql_stmt *st, brook_buf *b
 	req_answer(r, b, pos, &out, true);
 }
 
+/* Query strings are [long string]s: UTF-8. A protocol error otherwise, as Cassandra. */
+static bool query_text_ok(req *r, cql_str q, brook_buf *b)
+{
+	char err[256];
+	if (cql_value_validate(cql_type_native(CQL_TYPE_VARCHAR), (const uint8_t *)q.ptr, q.len,
+			       err, sizeof err) == BROOK_OK)
+		return true;
+	brook_buf_release(b);
+	req_error(r, CQL_ERR_PROTOCOL, "Invalid query string: %s", err);
+	return false;
+}
+
 static void handle_query(req *r, const cql_msg *m, brook_buf *b, size_t pos)
 {
 	cql_stmt *st;
 	char err[1024];
+	if (!query_text_ok(r, m->u.query.query, b))
+		return;
 	if (cql_parse(&r->arena, m->u.query.query.ptr, m->u.query.query.len, &st, err, sizeof err) !=
 	    BROOK_OK) {
 		brook_buf_release(b);
@@ -523,6 +537,8 @@ static void handle_prepare(req *r, const cql_msg *m, brook_buf *b, size_t pos)
 	store_server *s = r->s;
 	uint8_t id[16];
 	const char *ks = r->ss->keyspace;
+	if (!query_text_ok(r, m->u.prepare, b))
+		return;
 	prepared_id(ks, m->u.prepare.ptr, m->u.prepare.len, id);
 	prepared *p = prepared_get(s, id, 16);
 	bool added = false;
@@ -587,6 +603,8 @@ static void handle_batch(req *r, const cql_msg *m, brook_buf *b, size_t pos)
 		if (bs->kind == 0) {
 			cql_stmt *st;
 			char err[1024];
+			if (!query_text_ok(r, bs->query, b))
+				return;
 			if (cql_parse(&r->arena, bs->query.ptr, bs->query.len, &st, err, sizeof err) !=
 			    BROOK_OK) {
 				brook_buf_release(b);
@@ -647,6 +665,23 @@ static void handle_startup(req *r, const cql_msg *m, brook_buf *b, size_t pos)
 	if (!cql_str_map_get(&m->u.startup, "CQL_VERSION", &v)) {
 		brook_buf_release(b);
 		req_error(r, CQL_ERR_PROTOCOL, "Missing value CQL_VERSION in STARTUP message");
+		return;
+	}
+	/* Cassandra: a version string, at least 3.0.0 ("3", "3.4.4"). */
+	unsigned major = 0;
+	int used = 0;
+	char ver[32];
+	snprintf(ver, sizeof ver, "%.*s", (int)(v.len < 31 ? v.len : 31), v.ptr);
+	if (sscanf(ver, "%u%n", &major, &used) != 1 || strspn(ver + used, ".0123456789") !=
+	    strlen(ver + used)) {
+		brook_buf_release(b);
+		req_error(r, CQL_ERR_PROTOCOL, "Invalid version value: %s", ver);
+		return;
+	}
+	if (major < 3) {
+		brook_buf_release(b);
+		req_error(r, CQL_ERR_PROTOCOL, "CQL version %s is not supported by the binary "
+			  "protocol (supported version are >= 3.0.0)", ver);
 		return;
 	}
 	if (cql_str_map_get(&m->u.startup, "COMPRESSION", &v)) {

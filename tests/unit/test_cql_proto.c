@@ -275,7 +275,10 @@ static void test_frame_version_error(void **state)
 	brook_buf_reset(&r);
 	static const uint8_t v2[] = {0x02, 0x00, 0x07, 0x05}; /* one-byte stream */
 	assert_int_equal(cql_frame_version_error_reply(v2, sizeof v2, &r), BROOK_OK);
-	assert_memory_equal(r.data, "\x84\x00\x00\x07\x00", 5);
+	/* v1/v2: answered in their own 8-byte framing, one-byte stream id. */
+	assert_memory_equal(r.data, "\x82\x00\x07\x00", 4);
+	assert_int_equal(r.len, 8 + 4 + 2 + 80);
+	assert_memory_equal(r.data + 8, "\0\0\0\x0a", 4);
 	brook_buf_release(&r);
 	/* negative stream ids (events) */
 	static const uint8_t ev[] = {0x84, 0, 0xFF, 0xFF, 0x0C, 0, 0, 0, 0};
