@@ -218,6 +218,12 @@ int store_select_metadata(store_exec_ctx *x, const cql_select *s, cql_metadata *
 
 /* ---- execution ---------------------------------------------------------------------- */
 
+/* A row kept for sorting: its clustering key and its cells as [bytes]. */
+typedef struct held_row {
+	brook_buf ck;
+	brook_buf cells;
+} held_row;
+
 typedef struct run {
 	store_exec_ctx *x;
 	store_table *t;
@@ -250,6 +256,9 @@ typedef struct run {
 	size_t skip_cklen;
 	bool skipping;
 	bool check_slices; /* scans: clustering slices still apply */
+	bool collect;      /* ORDER BY over several partitions: rows held, sorted at the end */
+	held_row *held;
+	size_t n_held, cap_held;
 	uint64_t rows_read;
 } run;
 
@@ -391,6 +400,23 @@ static int on_row(void *ctx, const store_part *p, const store_row *r)
 		R->stop = true;
 		return 1;
 	}
+	if (R->collect) {
+		/* ORDER BY across an IN list: keep the row, sorted and sent at the end. */
+		if (R->n_held == R->cap_held) {
+			R->cap_held = R->cap_held ? 2 * R->cap_held : 64;
+			R->held = brook_realloc(R->held, R->cap_held * sizeof *R->held);
+		}
+		held_row *h = &R->held[R->n_held++];
+		memset(h, 0, sizeof *h);
+		brook_buf_append(&h->ck, r->ck, r->cklen);
+		for (size_t i = 0; i < R->sl->n; i++) {
+			uint8_t scratch[16];
+			cql_bytes v = sel_value(R, i, p, r, scratch);
+			cql_wr_bytes(&h->cells, v);
+		}
+		remember(R, p, r);
+		return 0;
+	}
 	for (size_t i = 0; i < R->sl->n; i++) {
 		uint8_t scratch[16];
 		cql_bytes v = sel_value(R, i, p, r, scratch);
@@ -489,6 +515,42 @@ static int scan(run *R, char *err, size_t errlen)
 	return rc;
 }
 
+static void release_held(run *R)
+{
+	for (size_t i = 0; i < R->n_held; i++) {
+		brook_buf_release(&R->held[i].ck);
+		brook_buf_release(&R->held[i].cells);
+	}
+	free(R->held);
+	R->held = NULL;
+	R->n_held = 0;
+}
+
+static int held_cmp(const void *a, const void *b, void *ctx)
+{
+	const run *R = ctx;
+	const held_row *x = a, *y = b;
+	int c = store_ck_cmp(&R->cmp, (const uint8_t *)x->ck.data, x->ck.len,
+			     (const uint8_t *)y->ck.data, y->ck.len);
+	return R->reverse ? -c : c;
+}
+
+/* Sorts the held rows by clustering and writes up to LIMIT of them. */
+static void emit_held(run *R)
+{
+	qsort_r(R->held, R->n_held, sizeof *R->held, held_cmp, R);
+	for (size_t i = 0; i < R->n_held && (R->limit_left == UINT64_MAX || i < R->limit_left);
+	     i++) {
+		cql_rd rd;
+		brook_rd_init(&rd, R->held[i].cells.data, R->held[i].cells.len);
+		for (size_t k = 0; k < R->sl->n; k++) {
+			cql_bytes v = cql_rd_bytes(&rd);
+			cql_rows_cell(&R->wr, v.ptr, v.len);
+		}
+	}
+	release_held(R);
+}
+
 static int check_order(run *R, const cql_select *q, store_exec_out *o)
 {
 	const catalog_table *m = R->t->meta;
@@ -525,12 +587,15 @@ static int check_order(run *R, const cql_select *q, store_exec_out *o)
 		rev = r;
 	}
 	R->reverse = rev == 1;
-	if (R->w->n_pks > 1 && R->paging) {
-		store_exec_error(o, CQL_ERR_INVALID,
-				 "Cannot page queries with both ORDER BY and a IN restriction on the "
-				 "partition key; you must either remove the ORDER BY or the IN and "
-				 "sort client side, or disable paging for this query");
-		return BROOK_ERR;
+	if (R->w->n_pks > 1 && R->t->n_ck) {
+		if (R->paging) {
+			store_exec_error(o, CQL_ERR_INVALID,
+					 "Cannot page queries with both ORDER BY and a IN restriction "
+					 "on the partition key; you must either remove the ORDER BY or "
+					 "the IN and sort client side, or disable paging for this query");
+			return BROOK_ERR;
+		}
+		R->collect = true;
 	}
 	return BROOK_OK;
 }
@@ -638,12 +703,15 @@ int store_exec_select(store_exec_ctx *x, const cql_select *q, store_exec_out *o)
 	if (!R.stop)
 		rc = w.pk_complete ? read_partitions(&R, err, sizeof err) : scan(&R, err, sizeof err);
 	if (rc != BROOK_OK) {
+		release_held(&R);
 		brook_buf_release(&R.cur_pk);
 		brook_buf_release(&R.last_pk);
 		brook_buf_release(&R.last_ck);
 		store_exec_error(o, CQL_ERR_SERVER, "read failed: %s", err);
 		return BROOK_OK;
 	}
+	if (R.collect)
+		emit_held(&R);
 	if (sl.aggregate) {
 		for (size_t i = 0; i < sl.n; i++) {
 			if (sl.s[i].kind == SEL_COUNT || sl.s[i].kind == SEL_COUNT_COL)
