@@ -2,7 +2,8 @@
 
   BrokerUnderTest   the brook broker as a child process on 127.0.0.1: start on an
                     ephemeral port, SIGTERM (must exit 0), SIGKILL, restart on the same
-                    port and data directory.
+                    port and data directory (brooktest.ServerUnderTest, shared with the
+                    store tests).
   MockCluster       librdkafka's in-process mock cluster kept alive in a child process
                     (`kafka_scenarios --mock serve`), so kcat and kafka-python can be run
                     against the same oracle the differential test uses.
@@ -21,179 +22,33 @@ kafka_scenarios was built), BROOK_TEST_VERBOSE=1 echoes child output to stderr.
 import json
 import os
 import queue
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
-BROOK = os.environ.get("BROOK_BIN", "brook")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import brooktest  # noqa: E402
+from brooktest import START_TIMEOUT, VERBOSE  # noqa: E402
+
 BUILD_DIR = os.environ.get("BROOK_BUILD_DIR", os.path.join(os.getcwd(), "build"))
 SCENARIOS = os.path.join(BUILD_DIR, "kafka_scenarios")
 KCAT = shutil.which("kcat") or shutil.which("kafkacat") or "kcat"
-VERBOSE = os.environ.get("BROOK_TEST_VERBOSE") == "1"
-START_TIMEOUT = float(os.environ.get("BROOK_START_TIMEOUT", "60"))
 AGAINST_MOCK = os.environ.get("BROOK_TEST_AGAINST_MOCK") == "1"
-READY_RE = re.compile(r"127\.0\.0\.1:(\d+)")
 
 
-class _LineCollector:
-    """Drains a child's stdout and stderr (so it never blocks on a full pipe) into one
-    queue of (stream, line) and a bounded log kept for failure messages."""
-
-    def __init__(self, proc, name):
-        self.q = queue.Queue()
-        self.log = []
-        self.name = name
-        self.threads = []
-        for stream, label in ((proc.stdout, "out"), (proc.stderr, "err")):
-            if stream is None:
-                continue
-            t = threading.Thread(target=self._drain, args=(stream, label), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def _drain(self, stream, label):
-        for raw in iter(stream.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.log.append(line)
-            if len(self.log) > 2000:
-                del self.log[:1000]
-            if VERBOSE:
-                sys.stderr.write("[%s %s] %s\n" % (self.name, label, line))
-            self.q.put((label, line))
-        stream.close()
-
-    def tail(self, n=40):
-        return "\n".join(self.log[-n:])
-
-    def join(self):
-        for t in self.threads:
-            t.join(timeout=10)
-
-
-class BrokerUnderTest:
-    """brook broker on 127.0.0.1. Use as a context manager or call start()/stop()."""
+class BrokerUnderTest(brooktest.ServerUnderTest):
+    """brook broker on 127.0.0.1 (brooktest.ServerUnderTest: start, stop, kill, restart,
+    log_tail, cleanup, context manager), with its metrics on an ephemeral port."""
 
     def __init__(self, sets=None, data_dir=None, extra_args=None):
-        self.sets = list(sets or [])
-        self.extra_args = list(extra_args or [])
-        self._own_dir = data_dir is None
-        self.data_dir = data_dir or tempfile.mkdtemp(prefix="brook-broker-")
-        self.port = 0
-        self.proc = None
-        self.out = None
-        self.ready_line = None
+        super().__init__("broker", sets=sets, data_dir=data_dir, extra_args=extra_args,
+                         metrics_key="broker.metrics_listen")
 
     @property
     def bootstrap(self):
-        return "127.0.0.1:%d" % self.port
-
-    def command(self, port):
-        cmd = [BROOK, "broker", "--listen", "127.0.0.1:%d" % port, "--data", self.data_dir]
-        if not any(kv.startswith("broker.metrics_listen=") for kv in self.sets):
-            # Tests run in parallel: never the fixed default metrics port.
-            cmd += ["--set", "broker.metrics_listen=127.0.0.1:0"]
-        for kv in self.sets:
-            cmd += ["--set", kv]
-        return cmd + self.extra_args
-
-    def start(self, port=None):
-        """Start (port None: the last port, or an ephemeral one the first time)."""
-        assert self.proc is None, "broker already running"
-        port = self.port if port is None else port
-        self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.out = _LineCollector(self.proc, "broker")
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.kill()
-                raise AssertionError("broker printed no 'ready' line within %.0f s:\n%s"
-                                     % (START_TIMEOUT, self.out.tail()))
-            try:
-                _, line = self.out.q.get(timeout=min(left, 0.5))
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    rc = self.proc.returncode
-                    self.proc = None
-                    raise AssertionError("broker exited %s before ready:\n%s"
-                                         % (rc, self.out.tail()))
-                continue
-            if "ready" in line:
-                m = READY_RE.search(line)
-                if not m:
-                    self.kill()
-                    raise AssertionError("ready line names no 127.0.0.1:PORT: %r" % line)
-                bound = int(m.group(1))
-                if port:
-                    assert bound == port, "asked for port %d, broker says %d" % (port, bound)
-                self.port = bound
-                self.ready_line = line
-                return self
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout=60, expect_rc=0):
-        """SIGTERM; the broker must exit with expect_rc within timeout seconds."""
-        if self.proc is None:
-            return None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-            raise AssertionError("broker ignored SIGTERM for %d s:\n%s"
-                                 % (timeout, self.out.tail()))
-        self.out.join()
-        self.proc = None
-        if expect_rc is not None and rc != expect_rc:
-            raise AssertionError("broker exited %d after SIGTERM (want %d):\n%s"
-                                 % (rc, expect_rc, self.out.tail()))
-        return rc
-
-    def kill(self):
-        """SIGKILL: no chance to flush; what acks=all acknowledged must survive."""
-        if self.proc is None:
-            return
-        self.proc.kill()
-        self.proc.wait()
-        self.out.join()
-        self.proc = None
-
-    def restart(self, hard=False):
-        if hard:
-            self.kill()
-        else:
-            self.stop()
-        return self.start(self.port)
-
-    def log_tail(self, n=40):
-        return self.out.tail(n) if self.out else ""
-
-    def cleanup(self):
-        if self.proc is not None:
-            self.kill()
-        if self._own_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        try:
-            if self.proc is not None and exc[0] is None:
-                self.stop()
-        finally:
-            self.cleanup()
-        return False
+        return self.address
 
 
 class MockCluster:
@@ -212,7 +67,7 @@ class MockCluster:
             cmd += ["--topic", self.topic]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
-        self.out = _LineCollector(self.proc, "mock")
+        self.out = brooktest.LineCollector(self.proc, "mock")
         try:
             _, line = self.out.q.get(timeout=START_TIMEOUT)
         except queue.Empty:
