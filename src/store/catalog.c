@@ -868,6 +868,11 @@ static int create_table(catalog *c, const cql_create_table *ct, const char *sess
 			return fail(r, CATALOG_INVALID,
 				    "Static columns are only useful (and thus allowed) if the "
 				    "table has at least one clustering column");
+	for (size_t i = 0; i < ct->n_columns; i++)
+		if (ct->columns[i].is_static)
+			return fail(r, CATALOG_INVALID,
+				    "brook's store does not support static columns (%s)",
+				    ct->columns[i].name.name);
 	for (size_t i = 0; i < ct->n_clustering_order; i++) {
 		const char *n = ct->clustering_order[i].col.name;
 		int p = key_position(ct->clustering, ct->n_clustering, n);
