@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: runs what exists of the pipeline on embedded defaults.
-# Today: the offline randomuser API and the Kafka-protocol broker; a sample batch of users
-# is fetched through brook's source client and produced to the broker's users_created
-# topic. Ctrl-C stops everything cleanly.
+# Today: the offline randomuser API, the Kafka-protocol broker and the CQL store; a sample
+# batch of users is fetched through brook's source client, produced to the broker's
+# users_created topic, and written with `brook cql` into spark_streams.created_users.
+# Ctrl-C stops everything cleanly.
 set -euo pipefail
 BROOK=${1:-build/brook}
 DATA=${BROOK_DATA:-./var}
@@ -44,6 +45,7 @@ start() {
 
 start randomuser
 start broker --data "$DATA"
+start store --data "$DATA"
 URL=$(grep -o 'http://[^ ]*' "$DATA/randomuser.log" | head -1)
 BOOTSTRAP=$("$BROOK" config show | sed -n 's/^kafka.bootstrap: "\(.*\)".*/\1/p')
 
@@ -62,10 +64,41 @@ for line in sys.stdin:
           u["name"]["last"], u["gender"], u["nat"], u["location"]["city"],
           u["location"]["country"]))'
 echo
+echo "run: the same users into the store's spark_streams.created_users (the reference"
+echo "     pipeline's table), with brook cql:"
+/usr/bin/python3 - "$DATA/sample.jsonl" >"$DATA/sample.cql" <<'PY'
+import json, sys, uuid
+def q(s):
+    return "'" + str(s).replace("'", "''") + "'"
+print("CREATE KEYSPACE IF NOT EXISTS spark_streams WITH replication = "
+      "{'class': 'SimpleStrategy', 'replication_factor': '1'};")
+print("CREATE TABLE IF NOT EXISTS spark_streams.created_users (id UUID PRIMARY KEY, "
+      "first_name TEXT, last_name TEXT, gender TEXT, address TEXT, post_code TEXT, "
+      "email TEXT, username TEXT, dob TEXT, registered_date TEXT, phone TEXT, picture TEXT);")
+for line in open(sys.argv[1]):
+    u = json.loads(line)
+    loc = u["location"]
+    addr = "%s %s, %s, %s, %s" % (loc["street"]["number"], loc["street"]["name"],
+                                  loc["city"], loc["state"], loc["country"])
+    vals = [str(uuid.uuid5(uuid.NAMESPACE_URL, u["login"]["uuid"])), q(u["name"]["first"]),
+            q(u["name"]["last"]), q(u["gender"]), q(addr), q(loc["postcode"]), q(u["email"]),
+            q(u["login"]["username"]), q(u["dob"]["date"]), q(u["registered"]["date"]),
+            q(u["phone"]), q(u["picture"]["medium"])]
+    print("INSERT INTO spark_streams.created_users (id, first_name, last_name, gender, "
+          "address, post_code, email, username, dob, registered_date, phone, picture) "
+          "VALUES (%s);" % ", ".join(vals))
+PY
+CQL_HOST=$(grep -o '127\.0\.0\.1:[0-9]*' "$DATA/store.log" | head -1)
+"$BROOK" cql --host "$CQL_HOST" -f "$DATA/sample.cql" --log-level warn
+"$BROOK" cql --host "$CQL_HOST" --log-level warn \
+	-e "SELECT first_name, last_name, post_code, email FROM spark_streams.created_users"
+echo
 echo "run: brook is up — try:"
 echo "       curl '${URL}?results=2&seed=demo&nat=gb,fr'     # the randomuser API"
 echo "       kcat -b $BOOTSTRAP -L                          # the broker, with any Kafka client"
 echo "       kcat -b $BOOTSTRAP -C -t users_created -e"
 echo "       $BROOK fetch --results 5 --nat de"
-echo "     metrics: ${URL%api/}metrics and http://127.0.0.1:9308/metrics    Ctrl-C to stop."
+echo "       $BROOK cql -e 'SELECT * FROM spark_streams.created_users'   # the store"
+echo "     metrics: ${URL%api/}metrics, http://127.0.0.1:9308/metrics (broker),"
+echo "              http://127.0.0.1:9309/metrics (store)      Ctrl-C to stop."
 wait
