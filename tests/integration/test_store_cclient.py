@@ -123,11 +123,8 @@ class CClientScenarios(ScenarioMixin, unittest.TestCase):
         finally:
             cluster.shutdown()
 
-    # Store bug (reported to the lead): after every key of a 30,000-row table is written a
-    # second time, COUNT(*) and full scans return 30,001 rows (k = 2731 twice, once with
-    # the old value) and the flush at shutdown fails ("cannot write sstable ...:
-    # Success"). Remove expectedFailure once the store is fixed.
-    @unittest.expectedFailure
+    # Regression: every key of a 30,000-row table written twice must still count 30,000
+    # rows (a scan once returned a key twice across the memtable/sstable boundary).
     def test_overwrite_every_key(self):
         self.scenarios(self.store, "overwrite")
 
