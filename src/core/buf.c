@@ -231,3 +231,12 @@ void brook_buf_put_be64(brook_buf *b, uint64_t v)
 	brook_buf_put_be32(b, (uint32_t)(v >> 32));
 	brook_buf_put_be32(b, (uint32_t)v);
 }
+
+void brook_buf_put_be(brook_buf *b, uint64_t v, size_t nbytes)
+{
+	uint8_t p[8];
+
+	assert(nbytes >= 1 && nbytes <= 8);
+	brook_be_put(p, v, nbytes);
+	brook_buf_append(b, p, nbytes);
+}

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct brook_buf {
 	char *data;
@@ -46,5 +47,38 @@ void brook_buf_put_json_escaped(brook_buf *b, const char *s, size_t n);
 void brook_buf_put_be16(brook_buf *b, uint16_t v);
 void brook_buf_put_be32(brook_buf *b, uint32_t v);
 void brook_buf_put_be64(brook_buf *b, uint64_t v);
+/* The low nbytes (1..8) of v, big-endian (CQL's 1-, 2-, 4- and 8-byte values). */
+void brook_buf_put_be(brook_buf *b, uint64_t v, size_t nbytes);
+
+/*
+ * Big-endian integers in memory, for file formats and serialized values; the caller has
+ * checked that nbytes (1..8) bytes are there (core/rd.h reads with the bounds check).
+ */
+static inline uint64_t brook_be_get(const uint8_t *p, size_t nbytes)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < nbytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void brook_be_put(uint8_t *p, uint64_t v, size_t nbytes)
+{
+	for (size_t i = nbytes; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/*
+ * Byte strings in memcmp order, a proper prefix first (shorter sorts lower on a tie).
+ * <0, 0, >0. A pointer may be NULL when its length is 0.
+ */
+static inline int brook_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int c = n ? memcmp(a, b, n) : 0;
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
 
 #endif

@@ -442,14 +442,6 @@ static bool utf8_valid(const uint8_t *p, size_t n)
 	return true;
 }
 
-static uint64_t be_u(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static int validate(const cql_type *t, const uint8_t *p, size_t n, char *err, size_t errlen);
 
 /* Collections, tuples and UDTs: [bytes] elements one after the other. */
@@ -542,7 +534,7 @@ static int validate(const cql_type *t, const uint8_t *p, size_t n, char *err, si
 		}
 		return BROOK_OK;
 	case CQL_TYPE_TIME: {
-		int64_t ns = (int64_t)be_u(p, 8);
+		int64_t ns = (int64_t)brook_be_get(p, 8);
 		if (ns < 0 || ns > 86399999999999LL) {
 			snprintf(err, errlen, "Time value %lld is outside 0..86399999999999",
 				 (long long)ns);
@@ -685,7 +677,7 @@ static void put_float(brook_buf *b, float f)
 
 static void put_decimal(brook_buf *b, const uint8_t *p, size_t n)
 {
-	int32_t scale = (int32_t)(uint32_t)be_u(p, 4);
+	int32_t scale = (int32_t)(uint32_t)brook_be_get(p, 4);
 	brook_buf digits = BROOK_BUF_INIT;
 	if (n == 4)
 		brook_buf_putc(&digits, '0');
@@ -792,13 +784,13 @@ static void to_text(brook_buf *b, const cql_type *t, const uint8_t *p, size_t n,
 		return;
 	case CQL_TYPE_BIGINT:
 	case CQL_TYPE_COUNTER:
-		brook_buf_put_i64(b, (int64_t)be_u(p, 8));
+		brook_buf_put_i64(b, (int64_t)brook_be_get(p, 8));
 		return;
 	case CQL_TYPE_INT:
-		brook_buf_put_i64(b, (int32_t)(uint32_t)be_u(p, 4));
+		brook_buf_put_i64(b, (int32_t)(uint32_t)brook_be_get(p, 4));
 		return;
 	case CQL_TYPE_SMALLINT:
-		brook_buf_put_i64(b, (int16_t)(uint16_t)be_u(p, 2));
+		brook_buf_put_i64(b, (int16_t)(uint16_t)brook_be_get(p, 2));
 		return;
 	case CQL_TYPE_TINYINT:
 		brook_buf_put_i64(b, (int8_t)p[0]);
@@ -807,14 +799,14 @@ static void to_text(brook_buf *b, const cql_type *t, const uint8_t *p, size_t n,
 		brook_buf_puts(b, p[0] ? "True" : "False");
 		return;
 	case CQL_TYPE_DOUBLE: {
-		uint64_t u = be_u(p, 8);
+		uint64_t u = brook_be_get(p, 8);
 		double d;
 		memcpy(&d, &u, sizeof d);
 		put_double(b, d);
 		return;
 	}
 	case CQL_TYPE_FLOAT: {
-		uint32_t u = (uint32_t)be_u(p, 4);
+		uint32_t u = (uint32_t)brook_be_get(p, 4);
 		float f;
 		memcpy(&f, &u, sizeof f);
 		put_float(b, f);
@@ -831,20 +823,20 @@ static void to_text(brook_buf *b, const cql_type *t, const uint8_t *p, size_t n,
 	case CQL_TYPE_TIMESTAMP:
 		if (quote)
 			brook_buf_putc(b, '\'');
-		put_timestamp(b, (int64_t)be_u(p, 8));
+		put_timestamp(b, (int64_t)brook_be_get(p, 8));
 		if (quote)
 			brook_buf_putc(b, '\'');
 		return;
 	case CQL_TYPE_DATE: {
 		int64_t y;
 		unsigned mo, d;
-		brook_civil_from_days(cql_date_to_days((uint32_t)be_u(p, 4)), &y, &mo, &d);
+		brook_civil_from_days(cql_date_to_days((uint32_t)brook_be_get(p, 4)), &y, &mo, &d);
 		brook_buf_printf(b, quote ? "'%04lld-%02u-%02u'" : "%04lld-%02u-%02u", (long long)y,
 				 mo, d);
 		return;
 	}
 	case CQL_TYPE_TIME: {
-		int64_t ns = (int64_t)be_u(p, 8);
+		int64_t ns = (int64_t)brook_be_get(p, 8);
 		brook_buf_printf(
 		    b, quote ? "'%02lld:%02lld:%02lld.%09lld'" : "%02lld:%02lld:%02lld.%09lld",
 		    (long long)(ns / 3600000000000LL), (long long)(ns / 60000000000LL % 60),
@@ -954,14 +946,6 @@ static bool parse_i64(const char *s, size_t n, int64_t lo, int64_t hi, int64_t *
 		return false;
 	*v = x;
 	return true;
-}
-
-static void put_be(brook_buf *out, uint64_t v, size_t n)
-{
-	uint8_t tmp[8];
-	for (size_t i = n; i-- > 0; v >>= 8)
-		tmp[i] = (uint8_t)v;
-	brook_buf_append(out, tmp, n);
 }
 
 static int parse_time_ns(const char *s, size_t n, int64_t *ns)
@@ -1152,8 +1136,8 @@ static int native_from_text(const cql_type *t, const char *s, size_t n, brook_bu
 			}
 			brook_buf_putc(out, u[i]);
 		}
-		if (validate(t, (const uint8_t *)out->data + start, out->len - start, err,
-			     errlen) != BROOK_OK) {
+		if (out->len > start && validate(t, (const uint8_t *)out->data + start,
+						 out->len - start, err, errlen) != BROOK_OK) {
 			brook_buf_truncate(out, start);
 			return BROOK_ERR;
 		}
@@ -1163,7 +1147,7 @@ static int native_from_text(const cql_type *t, const char *s, size_t n, brook_bu
 	case CQL_TYPE_COUNTER:
 	case CQL_TYPE_TIMESTAMP:
 		if (parse_i64(s, n, INT64_MIN, INT64_MAX, &v)) {
-			put_be(out, (uint64_t)v, 8);
+			brook_buf_put_be(out, (uint64_t)v, 8);
 			return BROOK_OK;
 		}
 		if (t->id == CQL_TYPE_TIMESTAMP && un > 0 && un < sizeof tmp) {
@@ -1173,7 +1157,7 @@ static int native_from_text(const cql_type *t, const char *s, size_t n, brook_bu
 				tmp[10] = 'T';
 			/* cqlsh prints "+0000" after a blank-free time: accept it too */
 			if (brook_time_parse_iso8601(tmp, &v) == BROOK_OK) {
-				put_be(out, (uint64_t)v, 8);
+				brook_buf_put_be(out, (uint64_t)v, 8);
 				return BROOK_OK;
 			}
 		}
@@ -1181,17 +1165,17 @@ static int native_from_text(const cql_type *t, const char *s, size_t n, brook_bu
 	case CQL_TYPE_INT:
 		if (!parse_i64(s, n, INT32_MIN, INT32_MAX, &v))
 			goto bad;
-		put_be(out, (uint64_t)v, 4);
+		brook_buf_put_be(out, (uint64_t)v, 4);
 		return BROOK_OK;
 	case CQL_TYPE_SMALLINT:
 		if (!parse_i64(s, n, INT16_MIN, INT16_MAX, &v))
 			goto bad;
-		put_be(out, (uint64_t)v, 2);
+		brook_buf_put_be(out, (uint64_t)v, 2);
 		return BROOK_OK;
 	case CQL_TYPE_TINYINT:
 		if (!parse_i64(s, n, INT8_MIN, INT8_MAX, &v))
 			goto bad;
-		put_be(out, (uint64_t)v, 1);
+		brook_buf_put_be(out, (uint64_t)v, 1);
 		return BROOK_OK;
 	case CQL_TYPE_BOOLEAN:
 		if (n == 4 && strncasecmp(s, "true", 4) == 0)
@@ -1214,12 +1198,12 @@ static int native_from_text(const cql_type *t, const char *s, size_t n, brook_bu
 		if (t->id == CQL_TYPE_DOUBLE) {
 			uint64_t bits;
 			memcpy(&bits, &d, 8);
-			put_be(out, bits, 8);
+			brook_buf_put_be(out, bits, 8);
 		} else {
 			float f = (float)d;
 			uint32_t bits;
 			memcpy(&bits, &f, 4);
-			put_be(out, bits, 4);
+			brook_buf_put_be(out, bits, 4);
 		}
 		return BROOK_OK;
 	}
@@ -1251,7 +1235,7 @@ static int native_from_text(const cql_type *t, const char *s, size_t n, brook_bu
 	}
 	case CQL_TYPE_DATE: {
 		if (!quoted && parse_i64(s, n, 0, UINT32_MAX, &v)) {
-			put_be(out, (uint64_t)v, 4);
+			brook_buf_put_be(out, (uint64_t)v, 4);
 			return BROOK_OK;
 		}
 		long long y;
@@ -1261,16 +1245,20 @@ static int native_from_text(const cql_type *t, const char *s, size_t n, brook_bu
 			goto bad;
 		memcpy(tmp, u, un);
 		tmp[un] = '\0';
+		static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 		if (sscanf(tmp, "%lld-%2u-%2u%n", &y, &mo, &d, &used) != 3 || tmp[used] || mo < 1 ||
-		    mo > 12 || d < 1 || d > 31 || y < -5877641 || y > 5881580)
+		    mo > 12 || d < 1 || y < -5877641 || y > 5881580)
 			goto bad;
-		put_be(out, cql_date_from_days(brook_days_from_civil(y, mo, d)), 4);
+		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		if (d > mdays[mo - 1] + (mo == 2 && leap))
+			goto bad;
+		brook_buf_put_be(out, cql_date_from_days(brook_days_from_civil(y, mo, d)), 4);
 		return BROOK_OK;
 	}
 	case CQL_TYPE_TIME: {
 		if (parse_time_ns(u, un, &v) != BROOK_OK)
 			goto bad;
-		put_be(out, (uint64_t)v, 8);
+		brook_buf_put_be(out, (uint64_t)v, 8);
 		return BROOK_OK;
 	}
 	case CQL_TYPE_INET: {
@@ -1323,7 +1311,7 @@ static int native_from_text(const cql_type *t, const char *s, size_t n, brook_bu
 			brook_buf_release(&digits);
 			goto bad;
 		}
-		put_be(out, (uint64_t)scale, 4);
+		brook_buf_put_be(out, (uint64_t)scale, 4);
 		int rc = varint_from_digits(digits.data, digits.len, out);
 		brook_buf_release(&digits);
 		if (rc != BROOK_OK)

@@ -1,5 +1,6 @@
 /*
- * engine.c — one table's LSM tree: commit log + memtable + sstables + compaction.
+ * engine.c — one table's LSM tree: commit log + memtables + sstables + compaction, with
+ * flushes and compactions on two background threads.
  *
  * FILES (in the table directory DIR)
  *   commitlog/CL-<seq>.log   write-ahead log segments (store/commitlog.h)
@@ -8,19 +9,86 @@
  *   TRUNCATED                "G S": a truncate in progress — sstables with gen < G and
  *                            commit log segments with seq < S are dead
  *
+ * MEMTABLES AND THREADS
+ *   mt    the active memtable: writers apply to it under the write lock.
+ *   imm   the flushing memtable (or NULL): immutable, read by readers under the read
+ *         lock and written to an sstable by the FLUSHER thread without any lock.
+ *   The COMPACTOR thread merges sstables without any lock. Both take the write lock
+ *   only to publish their result (a few pointer swaps), so writers and readers never
+ *   wait for a flush or compaction to be written — except under back-pressure (below).
+ *
+ * STATE MACHINE (memtables; who performs each transition)
+ *   A  [mt filling, imm NULL]
+ *      --an apply takes mt to memtable_bytes: it sets switch_wanted--> A'
+ *   A' [mt full, imm NULL]
+ *      --the flusher, switch_now(): syncs the commit log without any lock, then under
+ *        the write lock switch_locked() rolls the log (only a short tail is left to
+ *        sync) and mt becomes imm, a fresh mt the active one--> B
+ *   B  [mt filling, imm flushing]
+ *      --the flusher, flush_imm(): writes and syncs the sstable without any lock, then
+ *        under the write lock publishes it and drops imm; then unlinks the segments
+ *        below imm_seq--> A, or A' when mt reached memtable_bytes meanwhile
+ *   store_engine_flush, compact and close switch a non-empty mt themselves (flush_sync)
+ *   and wait; truncate drops both memtables (counted as a switch and a flush).
+ *   Writers never wait for any of this until mt reaches cap = memtable_bytes + 1/8 (room
+ *   for what arrives while a switch or a flush completes); then they wait in
+ *   make_room_locked() for the next switch (back-pressure: the flush of imm, then the
+ *   switch of mt).
+ *   switch_locked() rolls the commit log under the write lock, so the segments below the
+ *   new one (imm_seq) hold exactly the data of imm and of memtables already flushed.
+ *   (In periodic sync mode the sync before it does not force an fdatasync, so the roll
+ *   may hold the lock for one of up to a memtable's worth of log.)
+ *
+ * MEMORY BOUND: at most two memtables exist (mt and imm). A writer checks mt against
+ *   cap before applying, so a memtable ends at most one apply call past cap; an apply's
+ *   footprint is its arena bytes (the batch's keys and values copied, plus about 32
+ *   bytes per cell and 200 per partition; a batch is at most max_mutation_bytes
+ *   encoded).
+ *   So memtables <= 2 × (9/8 × memtable_bytes + one batch) — about 2.25 ×
+ *   memtable_bytes — counted as store_memtable_bytes does (arena bytes handed out; the
+ *   arena's unused chunk tails are virtual memory, not resident). On top of that: the
+ *   flusher's sstable writer (a 1 MiB buffer, index and bloom filter: about pk + 30
+ *   bytes per partition), the compactor's (the same for its output, plus one merged
+ *   partition), and each apply's encoded record until the commit log writes it.
+ *
  * INVARIANTS
  *   - Every mutation applied since the last completed flush is in a commit log segment
- *     that still exists: a flush rolls the log (sealing the segments that hold the
- *     memtable's data) before it writes the sstable, and removes those segments only
- *     after the sstable is renamed into place and the directory fsynced. apply appends
- *     to the log and the memtable under the same write lock as the roll, so the split
- *     is exact.
+ *     that still exists: segments below imm_seq are removed only after imm's sstable is
+ *     renamed into place and the directory fsynced. apply appends to the log and the
+ *     memtable under the same write lock as the roll, so the split is exact.
  *   - An sst-*.db file is always whole (written as .tmp, fdatasync, rename, dir fsync).
  *   - A compaction's output names the sstables it replaces (its "ancestors"); open
  *     deletes any sstable that is an ancestor of another present one, so a crash between
  *     the rename and the unlinks can never resurrect data a purged tombstone shadowed.
- *   - Compaction merges ALL sstables after flushing the memtable, so purging a tombstone
- *     never uncovers older data left elsewhere.
+ *   - PURGING (refined): a compaction merges every sstable present when it starts (its
+ *     inputs); flushes publish new sstables meanwhile and the swap at its end replaces
+ *     only the inputs. The data outside the inputs is the memtables' and what is flushed
+ *     meanwhile, and outside_min tracks its smallest timestamp (set when the compaction
+ *     starts from both memtables' minimum, lowered by every apply). A merged partition's
+ *     tombstones (deletions, tombstone cells, expired cells) are purged only if all of
+ *     them are older than outside_min when the partition is written; otherwise the
+ *     partition keeps them (store_part_gc with no gc_before). So a purge never uncovers
+ *     data written before it decided; a write carrying a timestamp older than a
+ *     tombstone already past gc_grace, arriving after the purge, can reappear — as in
+ *     Cassandra, which is what gc_grace_seconds is about.
+ *   - Only the flusher removes imm and adds flushed sstables; only the compactor
+ *     removes sstables — except truncate, which first stops both (paused) and cancels a
+ *     running compaction.
+ *
+ * ERRORS IN THE BACKGROUND (disk full, EIO): a failed flush leaves imm in memory,
+ *   readable, and its commit log segments in place; it is logged and retried after a
+ *   backoff (100 ms doubling to 10 s; store_engine_flush and close retry at once). A
+ *   switch whose commit log roll fails is retried the same way, mt staying active.
+ *   Writers carry on into mt; only when it reaches cap while the flusher is failing do
+ *   they fail, with nothing applied (writes_refused in the stats) — rather than letting
+ *   memory grow without bound. A failed compaction leaves its inputs in use; it is
+ *   logged and retried after a backoff.
+ *
+ * LOCKS: lock (rwlock) guards the table's contents (mt, imm, the sstable set, their
+ *   counters); mu guards the background state (job counters, flags, errors, stats) and
+ *   goes with cond. Order: lock before mu, never the reverse; a thread waits on cond only
+ *   after releasing lock. The rwlock prefers writers (a stream of readers would starve
+ *   writers and publishes otherwise), so nobody may take its read side twice.
  *
  * WHAT AN ACKNOWLEDGEMENT PROMISES (store_engine_write / store_engine_sync returning OK)
  *   batch mode (default): the mutation is in a commit log record covered by a completed
@@ -35,21 +103,20 @@
  * RECOVERY (store_engine_open), on every open:
  *   1. a TRUNCATED marker, if any, is honoured (dead sstables unlinked, dead segments
  *      dropped by the commit log) and then removed;
- *   2. *.tmp files are removed; every sst-*.db is opened and fully validated (a file
- *      failing a check fails the open: it is corruption, not a crash artefact);
- *      ancestors of present sstables are unlinked;
+ *   2. *.tmp files are removed (a flush or compaction cut short); every sst-*.db is
+ *      opened and fully validated (a file failing a check fails the open: it is
+ *      corruption, not a crash artefact); ancestors of present sstables are unlinked;
  *   3. the commit log replays every segment into a fresh memtable (a torn tail of the
  *      last segment is truncated; see commitlog.h); replay is idempotent, so data that
- *      was both flushed and still in the log merges to the same result.
+ *      was both flushed and still in the log merges to the same result. At most two
+ *      memtables' worth of segments exist, so replay needs about 2 × memtable_bytes; a
+ *      memtable over the limit is handed to the flusher at once.
  *
- * READS merge the partition from the memtable and every sstable whose bloom filter
+ * READS merge the partition from both memtables and every sstable whose bloom filter
  * admits the key (newest-wins is by timestamp, so order does not matter), then apply
  * tombstones and TTL at `now`, then select the clustering range. A partition is
  * materialised whole in a per-read arena (fine for narrow and moderately wide
  * partitions; a per-partition row index would serve very wide ones better).
- *
- * FLUSH runs on the writer's thread when the memtable exceeds memtable_bytes (writers
- * wait meanwhile); memory stays bounded by memtable_bytes plus one write batch.
  */
 #include "store/engine.h"
 
@@ -68,22 +135,62 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timeutil.h"
 #include "store/murmur3.h"
 #include "store/sstable.h"
 
 #define COMP "store"
 
+/* Background jobs: BROOK_OK, BROOK_ERR, or stopped by cancel / abandon (not an error). */
+#define JOB_STOPPED 1
+
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 10000
+
 struct store_engine {
 	char *dir;
 	store_engine_opts o;
-	pthread_rwlock_t lock;
-	store_memtable *mt;
-	store_sstable **ssts; /* ascending generation */
-	size_t nssts, capssts;
-	uint64_t next_gen;
 	store_commitlog *cl;
-	uint64_t writes, reads, scans, flushes, compactions;
-	size_t flush_retry_bytes; /* after a failed automatic flush: retry past this size */
+
+	/* The table's contents: changed under the write lock, used under the read lock. */
+	pthread_rwlock_t lock;
+	store_memtable *mt;            /* active */
+	store_memtable *imm;           /* being flushed; NULL: none */
+	uint64_t imm_seq;              /* commit log segments below it hold imm's data */
+	int64_t mt_min_ts, imm_min_ts; /* smallest timestamp applied to each */
+	int64_t outside_min;           /* atomic: see PURGING */
+	store_sstable **ssts;          /* ascending generation */
+	size_t nssts, capssts;
+	uint64_t last_lsn;             /* atomic: the last record appended */
+	int asked;                     /* switch_wanted was set for this mt */
+	uint64_t writes, reads, scans; /* reads and scans: atomic */
+
+	/* Background state, under mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t cond; /* broadcast on every change */
+	pthread_t flusher, compactor;
+	int has_flusher, has_compactor;   /* started, not joined yet */
+	int stop_flusher, stop_compactor; /* close: exit once idle */
+	int abandon;                      /* atomic: exit now, as a crash would */
+	int compact_cancel;               /* atomic: the running compaction gives up */
+	int paused;                       /* truncate in progress: start nothing */
+	uint64_t next_gen;
+	uint64_t switches, flushed; /* memtables handed over / gone since open */
+	int switch_wanted;          /* mt reached memtable_bytes: switch it */
+	int flush_running, flush_kick, flush_failing;
+	unsigned flush_backoff_ms;
+	int64_t flush_retry_ms; /* monotonic */
+	char flush_err[256];
+	int compact_running, compact_auto, compact_failing;
+	uint64_t compact_req, compact_done, compact_failed_req;
+	unsigned compact_backoff_ms;
+	int64_t compact_retry_ms;
+	char compact_err[256];
+	/* statistics */
+	uint64_t flushes, flush_failures, flush_bytes, flush_us, flush_last_us;
+	uint64_t compactions, compaction_failures, cbytes_read, cbytes_written;
+	uint64_t compaction_us, compaction_last_us;
+	uint64_t stalls, stall_us, refused;
 };
 
 void store_engine_opts_default(store_engine_opts *o)
@@ -102,9 +209,21 @@ static int64_t now_s(const store_engine *e)
 	return e->o.clock ? e->o.clock(e->o.clock_ctx) : (int64_t)time(NULL);
 }
 
+static int64_t mono_us(void)
+{
+	return brook_mono_ns() / 1000;
+}
+
 static void sst_path(const store_engine *e, uint64_t gen, char *out, size_t n)
 {
 	snprintf(out, n, "%s/sst-%016" PRIu64 ".db", e->dir, gen);
+}
+
+static int gen_cmp(const void *a, const void *b)
+{
+	uint64_t x = store_sstable_generation(*(store_sstable *const *)a);
+	uint64_t y = store_sstable_generation(*(store_sstable *const *)b);
+	return x < y ? -1 : x > y;
 }
 
 static void push_sst(store_engine *e, store_sstable *s)
@@ -116,26 +235,112 @@ static void push_sst(store_engine *e, store_sstable *s)
 	e->ssts[e->nssts++] = s;
 }
 
-/* ---- merging iterator over the memtable and sstables ---- */
+static int abandoning(store_engine *e)
+{
+	return __atomic_load_n(&e->abandon, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t alloc_gen(store_engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	uint64_t g = e->next_gen++;
+	pthread_mutex_unlock(&e->mu);
+	return g;
+}
+
+/* Waits on cond (mu held) until woken or, if deadline_ms > 0, that monotonic time. */
+static void wait_until(store_engine *e, int64_t deadline_ms)
+{
+	if (deadline_ms <= 0) {
+		pthread_cond_wait(&e->cond, &e->mu);
+		return;
+	}
+	struct timespec ts = {.tv_sec = deadline_ms / 1000,
+	                      .tv_nsec = (long)(deadline_ms % 1000) * 1000000};
+	pthread_cond_timedwait(&e->cond, &e->mu, &ts);
+}
+
+static unsigned next_backoff(unsigned ms)
+{
+	return ms ? (ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : ms * 2) : RETRY_MIN_MS;
+}
+
+/* The test hook (engine.h): 0 go on, JOB_STOPPED crash here, BROOK_ERR fail here. */
+static int hook(store_engine *e, int event, char *err, size_t errlen)
+{
+	int r = e->o.test_hook ? e->o.test_hook(e->o.test_hook_ctx, event) : 0;
+	if (r > 0) {
+		__atomic_store_n(&e->abandon, 1, __ATOMIC_RELEASE);
+		return JOB_STOPPED;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "simulated I/O error (test hook)");
+		return BROOK_ERR;
+	}
+	return 0;
+}
+
+/* The smallest timestamp a mutation carries (cells and deletions). */
+static int64_t part_min_ts(const store_part *m)
+{
+	int64_t t = INT64_MAX;
+	if (store_del_live(m->del))
+		t = m->del.ts;
+	for (uint32_t i = 0; i < m->nrts; i++)
+		if (m->rts[i].del.ts < t)
+			t = m->rts[i].del.ts;
+	for (uint32_t i = 0; i < m->nrows; i++) {
+		const store_row *r = &m->rows[i];
+		if (store_del_live(r->del) && r->del.ts < t)
+			t = r->del.ts;
+		for (uint32_t j = 0; j < r->ncells; j++)
+			if (r->cells[j].ts < t)
+				t = r->cells[j].ts;
+	}
+	return t;
+}
+
+/* The newest timestamp among what purging could drop: deletions, tombstone and
+ * expiring cells. STORE_NO_TS (the smallest) when there are none. */
+static int64_t part_purgeable_max_ts(const store_part *p)
+{
+	int64_t t = p->del.ts;
+	for (uint32_t i = 0; i < p->nrts; i++)
+		if (p->rts[i].del.ts > t)
+			t = p->rts[i].del.ts;
+	for (uint32_t i = 0; i < p->nrows; i++) {
+		const store_row *r = &p->rows[i];
+		if (r->del.ts > t)
+			t = r->del.ts;
+		for (uint32_t j = 0; j < r->ncells; j++)
+			if ((r->cells[j].flags & (STORE_CELL_TOMBSTONE | STORE_CELL_EXPIRING)) &&
+			    r->cells[j].ts > t)
+				t = r->cells[j].ts;
+	}
+	return t;
+}
+
+/* ---- merging iterator over memtables and sstables ---- */
 
 typedef struct src_iter {
-	const store_sstable *sst; /* NULL: the memtable */
+	const store_sstable *sst; /* NULL: a memtable, at mti */
 	uint64_t i;
-	const store_mt_node *node;
+	store_mt_iter mti;
 } src_iter;
 
 typedef struct merge_it {
 	src_iter *srcs;
 	size_t n;
 	int64_t max_token;
+	const store_cmp *cmp;
 } merge_it;
 
 static int src_key(const src_iter *s, int64_t *tok, const uint8_t **pk, uint32_t *pklen)
 {
 	if (!s->sst) {
-		if (!s->node)
+		const store_part *p = store_mt_iter_part(&s->mti);
+		if (!p)
 			return 0;
-		const store_part *p = store_memtable_node_part(s->node);
 		*tok = p->token;
 		*pk = p->pk;
 		*pklen = p->pklen;
@@ -148,26 +353,25 @@ static int src_key(const src_iter *s, int64_t *tok, const uint8_t **pk, uint32_t
 }
 
 /* Sets up sources positioned at (token, pk) (pk NULL: at token). */
-static void merge_init(store_engine *e, merge_it *it, int with_mt, int64_t token, const uint8_t *pk,
+static void merge_init(merge_it *it, const store_cmp *cmp, store_memtable *const *mts, size_t nmts,
+                       store_sstable *const *ssts, size_t nssts, int64_t token, const uint8_t *pk,
                        size_t pklen, int64_t max_token)
 {
 	it->n = 0;
 	it->max_token = max_token;
-	it->srcs = brook_calloc(e->nssts + 1, sizeof(src_iter));
-	if (with_mt) {
-		it->srcs[it->n].node = store_memtable_seek(e->mt, token, pk, pklen, 0);
-		it->n++;
-	}
-	for (size_t i = 0; i < e->nssts; i++) {
+	it->cmp = cmp;
+	it->srcs = brook_calloc(nmts + nssts + 1, sizeof(src_iter));
+	for (size_t i = 0; i < nmts; i++)
+		store_memtable_seek(mts[i], token, pk, pklen, 0, &it->srcs[it->n++].mti);
+	for (size_t i = 0; i < nssts; i++) {
 		src_iter *s = &it->srcs[it->n++];
-		s->sst = e->ssts[i];
+		s->sst = ssts[i];
 		s->i = store_sstable_seek(s->sst, token, pk, pklen, 0);
 	}
 }
 
 /* 1: a merged partition in out; 0: done; -1: error (message in err). */
-static int merge_next(store_engine *e, merge_it *it, brook_arena *a, store_part *out, char *err,
-                      size_t errlen)
+static int merge_next(merge_it *it, brook_arena *a, store_part *out, char *err, size_t errlen)
 {
 	int64_t mt = 0;
 	const uint8_t *mpk = NULL;
@@ -198,154 +402,436 @@ static int merge_next(store_engine *e, merge_it *it, brook_arena *a, store_part 
 		if (!src_key(s, &t, &pk, &len) || store_pk_cmp(t, pk, len, mt, out->pk, mlen) != 0)
 			continue;
 		if (!s->sst) {
-			store_part_merge(a, &e->o.cmp, out, store_memtable_node_part(s->node));
-			s->node = store_memtable_next(s->node);
+			store_part_merge(a, it->cmp, out, store_mt_iter_part(&s->mti));
+			store_mt_iter_next(&s->mti);
 		} else {
 			store_part p;
 			if (store_sstable_read(s->sst, s->i, a, &p, err, errlen) != 0)
 				return -1;
-			store_part_merge(a, &e->o.cmp, out, &p);
+			store_part_merge(a, it->cmp, out, &p);
 			s->i++;
 		}
 	}
 	return 1;
 }
 
-/* ---- flush and compaction (write lock held) ---- */
+/* ---- switching and flushing memtables ---- */
 
-static int compact_locked(store_engine *e, char *err, size_t errlen);
-
-static int flush_locked(store_engine *e, char *err, size_t errlen)
+/* Write lock held, imm NULL: mt becomes the flushing memtable (state A -> B). */
+static int switch_locked(store_engine *e, char *err, size_t errlen)
 {
-	if (store_memtable_count(e->mt) == 0)
-		return BROOK_OK;
 	uint64_t seq;
 	if (store_commitlog_roll(e->cl, &seq) != 0) {
 		snprintf(err, errlen,
-		         "cannot flush table %s: the commit log could not be "
-		         "sealed (see the commit log error)",
+		         "cannot flush table %s: the commit log could not be sealed (see the "
+		         "commit log error)",
 		         e->dir);
 		return BROOK_ERR;
 	}
-	uint64_t gen = e->next_gen++;
+	e->imm = e->mt;
+	e->imm_seq = seq;
+	e->imm_min_ts = e->mt_min_ts;
+	e->mt = store_memtable_new(&e->o.cmp);
+	e->mt_min_ts = INT64_MAX;
+	e->asked = 0;
+	pthread_mutex_lock(&e->mu);
+	e->switches++;
+	e->switch_wanted = 0;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->mu);
+	return BROOK_OK;
+}
+
+/*
+ * A -> B from outside the lock (flusher, store_engine_flush): first syncs the commit
+ * log up to the last record without any lock, so that the roll, which runs under the
+ * write lock and fdatasyncs what is pending, only has the short tail appended since.
+ * Switches if imm is gone and mt is full (or, with `any`, not empty).
+ */
+static int switch_now(store_engine *e, int any, char *err, size_t errlen)
+{
+	store_commitlog_sync(e->cl, __atomic_load_n(&e->last_lsn, __ATOMIC_ACQUIRE));
+	int rc = BROOK_OK;
+	pthread_rwlock_wrlock(&e->lock);
+	if (!e->imm && store_memtable_count(e->mt) &&
+	    (any || store_memtable_bytes(e->mt) >= e->o.memtable_bytes))
+		rc = switch_locked(e, err, errlen);
+	pthread_rwlock_unlock(&e->lock);
+	return rc;
+}
+
+/*
+ * Writes imm to a new sstable and publishes it (B -> A). Runs on the flusher with no
+ * lock held while writing: imm is immutable and only this function removes it.
+ */
+static int flush_imm(store_engine *e, char *err, size_t errlen)
+{
+	pthread_rwlock_rdlock(&e->lock);
+	store_memtable *m = e->imm;
+	uint64_t seq = e->imm_seq;
+	pthread_rwlock_unlock(&e->lock);
+	if (!m)
+		return BROOK_OK;
+	int64_t t0 = mono_us();
+	uint64_t gen = alloc_gen(e);
 	char path[4096];
 	sst_path(e, gen, path, sizeof(path));
 	store_sstable_writer *w =
-	    store_sstable_writer_new(path, gen, store_memtable_count(e->mt), err, errlen);
+	    store_sstable_writer_new(path, gen, store_memtable_count(m), err, errlen);
 	if (!w)
 		return BROOK_ERR;
-	for (const store_mt_node *n = store_memtable_first(e->mt); n; n = store_memtable_next(n)) {
-		if (store_sstable_writer_add(w, store_memtable_node_part(n)) != 0) {
+	store_mt_iter mi;
+	const store_part *mp;
+	for (store_memtable_first(m, &mi); (mp = store_mt_iter_part(&mi));
+	     store_mt_iter_next(&mi)) {
+		if (abandoning(e)) {
+			store_sstable_writer_abandon(w);
+			return JOB_STOPPED;
+		}
+		if (store_sstable_writer_add(w, mp) != 0) {
 			snprintf(err, errlen, "cannot write sstable %s: %s", path, strerror(errno));
 			store_sstable_writer_abort(w);
 			return BROOK_ERR;
 		}
+		int h = hook(e, STORE_HOOK_FLUSH, err, errlen);
+		if (h == JOB_STOPPED)
+			store_sstable_writer_abandon(w);
+		else if (h)
+			store_sstable_writer_abort(w);
+		if (h)
+			return h;
 	}
 	if (store_sstable_writer_finish(w, NULL, 0, err, errlen) != 0)
 		return BROOK_ERR;
 	store_sstable *s = store_sstable_open(path, err, errlen);
-	if (!s)
+	if (!s) {
+		unlink(path); /* whole but unusable now (EMFILE?): the retry writes another */
 		return BROOK_ERR;
+	}
+	uint64_t parts = store_memtable_count(m), fbytes = store_sstable_file_bytes(s);
+	size_t mbytes = store_memtable_bytes(m);
+	pthread_rwlock_wrlock(&e->lock);
 	push_sst(e, s);
-	uint64_t parts = store_memtable_count(e->mt);
-	size_t bytes = store_memtable_bytes(e->mt);
-	store_memtable_free(e->mt);
-	e->mt = store_memtable_new(&e->o.cmp);
+	e->imm = NULL;
+	e->imm_min_ts = INT64_MAX;
+	int want_compact = e->o.compact_threshold && e->nssts >= e->o.compact_threshold;
+	pthread_rwlock_unlock(&e->lock);
+	/* No reader can hold m now: readers hold the read lock while using it. */
 	store_commitlog_drop_before(e->cl, seq);
+	store_memtable_free(m);
+	int64_t us = mono_us() - t0;
+	pthread_mutex_lock(&e->mu);
+	e->flushed++; /* only now: store_engine_flush promises the segments are gone */
 	e->flushes++;
+	e->flush_bytes += fbytes;
+	e->flush_us += (uint64_t)us;
+	e->flush_last_us = (uint64_t)us;
+	if (want_compact)
+		e->compact_auto = 1;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->mu);
 	brook_log(BROOK_LOG_DEBUG, COMP,
-	          "flushed %" PRIu64 " partitions (%zu memtable bytes) "
-	          "of %s to %s",
-	          parts, bytes, e->dir, path);
-	if (e->o.compact_threshold && e->nssts >= e->o.compact_threshold)
-		return compact_locked(e, err, errlen);
+	          "flushed %" PRIu64 " partitions (%zu memtable bytes) of %s to %s in %" PRId64
+	          " ms",
+	          parts, mbytes, e->dir, path, us / 1000);
 	return BROOK_OK;
 }
 
-static int compact_locked(store_engine *e, char *err, size_t errlen)
+static void *flusher_main(void *arg)
 {
-	if (flush_locked(e, err, errlen) != 0)
-		return BROOK_ERR;
-	if (e->nssts == 0)
-		return BROOK_OK;
-	int64_t now = now_s(e), gc_before = now - e->o.gc_grace_seconds;
-	uint64_t nkeys = 0;
-	uint64_t *anc = brook_malloc(e->nssts * sizeof(uint64_t));
-	for (size_t i = 0; i < e->nssts; i++) {
-		nkeys += store_sstable_count(e->ssts[i]);
-		anc[i] = store_sstable_generation(e->ssts[i]);
+	store_engine *e = arg;
+	char err[512];
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		if (abandoning(e))
+			break;
+		int have_imm = e->switches > e->flushed;
+		int want_switch = !have_imm && e->switch_wanted;
+		if (e->paused || (!have_imm && !want_switch)) {
+			if (e->stop_flusher && !have_imm)
+				break;
+			pthread_cond_wait(&e->cond, &e->mu);
+			continue;
+		}
+		if (e->flush_failing && !e->flush_kick) {
+			if (e->stop_flusher)
+				break; /* closing: the commit log keeps the data */
+			if (brook_mono_ms() < e->flush_retry_ms) {
+				wait_until(e, e->flush_retry_ms);
+				continue;
+			}
+		}
+		e->flush_kick = 0;
+		e->flush_running = 1;
+		if (want_switch)
+			e->switch_wanted = 0; /* switch_now may find nothing to do */
+		pthread_mutex_unlock(&e->mu);
+		int rc = want_switch ? switch_now(e, 0, err, sizeof(err))
+		                     : flush_imm(e, err, sizeof(err));
+		pthread_mutex_lock(&e->mu);
+		e->flush_running = 0;
+		if (rc == BROOK_OK) {
+			e->flush_failing = 0;
+			e->flush_backoff_ms = 0;
+		} else if (rc == BROOK_ERR) {
+			if (want_switch)
+				e->switch_wanted = 1;
+			e->flush_failures++;
+			e->flush_failing = 1;
+			snprintf(e->flush_err, sizeof(e->flush_err), "%s", err);
+			e->flush_backoff_ms = next_backoff(e->flush_backoff_ms);
+			e->flush_retry_ms = brook_mono_ms() + e->flush_backoff_ms;
+			brook_log(BROOK_LOG_ERROR, COMP,
+			          "flush of %s failed (%s); the memtable stays in memory and its "
+			          "commit log segments on disk; retrying in %u ms",
+			          e->dir, err, e->flush_backoff_ms);
+		}
+		pthread_cond_broadcast(&e->cond);
 	}
-	uint64_t gen = e->next_gen++;
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
+
+/*
+ * Flushes everything applied before the call (store_engine_flush, compact, close):
+ * waits for a flush in progress, switches the active memtable itself, waits for its
+ * flush. BROOK_ERR if a flush attempt fails meanwhile (retried at once, no backoff).
+ */
+static int flush_sync(store_engine *e, char *err, size_t errlen)
+{
+	pthread_rwlock_rdlock(&e->lock);
+	pthread_mutex_lock(&e->mu);
+	/* The active memtable, if not empty, will be switch number switches + 1. */
+	uint64_t target = e->switches + (store_memtable_count(e->mt) ? 1 : 0);
+	pthread_mutex_unlock(&e->mu);
+	pthread_rwlock_unlock(&e->lock);
+	int rc = BROOK_OK;
+	pthread_mutex_lock(&e->mu);
+	while (rc == BROOK_OK && e->flushed < target) {
+		if (e->switches < target && e->switches == e->flushed) {
+			pthread_mutex_unlock(&e->mu);
+			rc = switch_now(e, 1, err, errlen);
+			pthread_mutex_lock(&e->mu);
+			continue;
+		}
+		uint64_t failures = e->flush_failures;
+		e->flush_kick = 1; /* no backoff: the caller wants an answer */
+		pthread_cond_broadcast(&e->cond);
+		while (e->flushed < target &&
+		       !(e->switches < target && e->switches == e->flushed)) {
+			if (e->flush_failures != failures) {
+				snprintf(err, errlen, "cannot flush table %s: %s", e->dir,
+				         e->flush_err);
+				rc = BROOK_ERR;
+				break;
+			}
+			if (abandoning(e)) {
+				snprintf(err, errlen, "table %s is shutting down", e->dir);
+				rc = BROOK_ERR;
+				break;
+			}
+			pthread_cond_wait(&e->cond, &e->mu);
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
+	return rc;
+}
+
+/* ---- compaction ---- */
+
+/*
+ * Merges every sstable present when it starts into one (see PURGING). Runs on the
+ * compactor without the lock; swaps the sstable set under the write lock at the end.
+ * `automatic`: only if the threshold is still reached (a flush may have asked while
+ * this thread was busy with a compaction that covered it).
+ */
+static int compact_all(store_engine *e, int automatic, char *err, size_t errlen)
+{
+	pthread_rwlock_rdlock(&e->lock);
+	size_t n = e->nssts;
+	if (n == 0 || (automatic && (!e->o.compact_threshold || n < e->o.compact_threshold))) {
+		pthread_rwlock_unlock(&e->lock);
+		return JOB_STOPPED;
+	}
+	store_sstable **in = brook_malloc(n * sizeof(*in));
+	memcpy(in, e->ssts, n * sizeof(*in));
+	/* Writers are excluded (read lock): from here on they lower it. */
+	__atomic_store_n(&e->outside_min,
+	                 e->mt_min_ts < e->imm_min_ts ? e->mt_min_ts : e->imm_min_ts,
+	                 __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&e->lock);
+
+	int64_t t0 = mono_us();
+	int64_t now = now_s(e), gc_before = now - e->o.gc_grace_seconds;
+	uint64_t nkeys = 0, in_bytes = 0;
+	uint64_t *anc = brook_malloc(n * sizeof(uint64_t));
+	for (size_t i = 0; i < n; i++) {
+		nkeys += store_sstable_count(in[i]);
+		in_bytes += store_sstable_file_bytes(in[i]);
+		anc[i] = store_sstable_generation(in[i]);
+	}
+	uint64_t gen = alloc_gen(e);
 	char path[4096];
 	sst_path(e, gen, path, sizeof(path));
 	store_sstable_writer *w = store_sstable_writer_new(path, gen, nkeys, err, errlen);
 	if (!w) {
 		free(anc);
+		free(in);
 		return BROOK_ERR;
 	}
 	merge_it it;
-	merge_init(e, &it, 0, INT64_MIN, NULL, 0, INT64_MAX);
+	merge_init(&it, &e->o.cmp, NULL, 0, in, n, INT64_MIN, NULL, 0, INT64_MAX);
 	brook_arena a = BROOK_ARENA_INIT;
-	int rc = BROOK_OK;
-	for (;;) {
+	int rc = hook(e, STORE_HOOK_COMPACT_START, err, errlen);
+	while (rc == BROOK_OK) {
+		if (abandoning(e) || __atomic_load_n(&e->compact_cancel, __ATOMIC_ACQUIRE)) {
+			rc = JOB_STOPPED;
+			break;
+		}
 		store_part p;
 		brook_arena_reset(&a);
-		int r = merge_next(e, &it, &a, &p, err, errlen);
+		int r = merge_next(&it, &a, &p, err, errlen);
 		if (r == 0)
 			break;
-		if (r < 0 || (store_part_gc(&e->o.cmp, &p, now, gc_before) &&
-		              store_sstable_writer_add(w, &p) != 0)) {
-			if (r > 0)
-				snprintf(err, errlen, "cannot write sstable %s: %s", path,
-				         strerror(errno));
+		if (r < 0) {
 			rc = BROOK_ERR;
 			break;
 		}
+		int64_t gcb =
+		    part_purgeable_max_ts(&p) < __atomic_load_n(&e->outside_min, __ATOMIC_RELAXED)
+		        ? gc_before
+		        : INT64_MIN;
+		if (store_part_gc(&e->o.cmp, &p, now, gcb) &&
+		    store_sstable_writer_add(w, &p) != 0) {
+			snprintf(err, errlen, "cannot write sstable %s: %s", path, strerror(errno));
+			rc = BROOK_ERR;
+			break;
+		}
+		if ((rc = hook(e, STORE_HOOK_COMPACT, err, errlen)) != 0)
+			break;
 	}
 	brook_arena_release(&a);
 	free(it.srcs);
-	if (rc != 0) {
-		store_sstable_writer_abort(w);
+	if (rc != BROOK_OK) {
+		if (abandoning(e))
+			store_sstable_writer_abandon(w);
+		else
+			store_sstable_writer_abort(w);
 		free(anc);
+		free(in);
 		return rc;
 	}
 	uint64_t out_count = store_sstable_writer_count(w);
-	size_t nanc = e->nssts;
-	if (store_sstable_writer_finish(w, anc, (uint32_t)nanc, err, errlen) != 0) {
+	if (store_sstable_writer_finish(w, anc, (uint32_t)n, err, errlen) != 0) {
 		free(anc);
+		free(in);
 		return BROOK_ERR;
 	}
 	free(anc);
 	store_sstable *s = store_sstable_open(path, err, errlen);
-	if (!s)
+	if (!s) {
+		/* The inputs stay in use; without the output they stay at the next open too. */
+		unlink(path);
+		brook_fsync_dir(e->dir);
+		free(in);
 		return BROOK_ERR;
+	}
+	uint64_t out_bytes = out_count ? store_sstable_file_bytes(s) : 0;
+
+	pthread_rwlock_wrlock(&e->lock);
+	size_t keep = 0;
 	for (size_t i = 0; i < e->nssts; i++) {
+		size_t k = 0;
+		while (k < n && in[k] != e->ssts[i])
+			k++;
+		if (k == n)
+			e->ssts[keep++] = e->ssts[i];
+	}
+	e->nssts = keep;
+	if (out_count) {
+		push_sst(e, s);
+		qsort(e->ssts, e->nssts, sizeof(*e->ssts), gen_cmp);
+	}
+	pthread_rwlock_unlock(&e->lock);
+
+	/* No reader can hold an input now: readers hold the read lock while using them. */
+	for (size_t i = 0; i < n; i++) {
 		char old[4096];
-		sst_path(e, store_sstable_generation(e->ssts[i]), old, sizeof(old));
-		store_sstable_close(e->ssts[i]);
+		sst_path(e, store_sstable_generation(in[i]), old, sizeof(old));
+		store_sstable_close(in[i]);
 		if (unlink(old) != 0)
 			brook_log(BROOK_LOG_WARN, COMP, "cannot remove compacted sstable %s: %s",
 			          old, strerror(errno));
 	}
-	e->nssts = 0;
 	brook_fsync_dir(e->dir);
-	if (out_count == 0) {
+	if (!out_count) {
 		/* Everything was purged: the empty output has done its job. */
 		store_sstable_close(s);
 		unlink(path);
 		brook_fsync_dir(e->dir);
-	} else {
-		push_sst(e, s);
 	}
+	free(in);
+	int64_t us = mono_us() - t0;
+	pthread_mutex_lock(&e->mu);
 	e->compactions++;
-	brook_log(BROOK_LOG_DEBUG, COMP, "compacted %zu sstables of %s into %" PRIu64 " partitions",
-	          nanc, e->dir, out_count);
+	e->cbytes_read += in_bytes;
+	e->cbytes_written += out_bytes;
+	e->compaction_us += (uint64_t)us;
+	e->compaction_last_us = (uint64_t)us;
+	pthread_mutex_unlock(&e->mu);
+	brook_log(BROOK_LOG_DEBUG, COMP,
+	          "compacted %zu sstables (%" PRIu64 " bytes) of %s into %" PRIu64
+	          " partitions (%" PRIu64 " bytes) in %" PRId64 " ms",
+	          n, in_bytes, e->dir, out_count, out_bytes, us / 1000);
 	return BROOK_OK;
 }
 
-/* ---- open / close ---- */
+static void *compactor_main(void *arg)
+{
+	store_engine *e = arg;
+	char err[512];
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		if (abandoning(e) || e->stop_compactor)
+			break;
+		int requested = e->compact_req > e->compact_done;
+		int automatic = e->compact_auto && brook_mono_ms() >= e->compact_retry_ms;
+		if (e->paused || (!requested && !automatic)) {
+			wait_until(e, !e->paused && e->compact_auto ? e->compact_retry_ms : 0);
+			continue;
+		}
+		uint64_t req = e->compact_req;
+		e->compact_auto = 0;
+		e->compact_running = 1;
+		pthread_mutex_unlock(&e->mu);
+		int rc = compact_all(e, !requested, err, sizeof(err));
+		pthread_mutex_lock(&e->mu);
+		e->compact_running = 0;
+		if (req > e->compact_done)
+			e->compact_done = req;
+		if (rc == BROOK_OK) {
+			e->compact_failing = 0;
+			e->compact_backoff_ms = 0;
+		} else if (rc == BROOK_ERR) {
+			e->compaction_failures++;
+			e->compact_failing = 1;
+			e->compact_failed_req = req;
+			snprintf(e->compact_err, sizeof(e->compact_err), "%s", err);
+			e->compact_backoff_ms = next_backoff(e->compact_backoff_ms);
+			e->compact_retry_ms = brook_mono_ms() + e->compact_backoff_ms;
+			e->compact_auto = 1;
+			brook_log(BROOK_LOG_ERROR, COMP,
+			          "compaction of %s failed (%s); its input sstables stay in use; "
+			          "retrying in %u ms",
+			          e->dir, err, e->compact_backoff_ms);
+		}
+		pthread_cond_broadcast(&e->cond);
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
 
-static int replay_record(void *ctx, const uint8_t *p, size_t n);
+/* ---- open / close ---- */
 
 struct replay_ctx {
 	store_engine *e;
@@ -356,6 +842,9 @@ static int apply_one(void *ctx, const store_part *p)
 {
 	store_engine *e = ctx;
 	store_memtable_apply(e->mt, p);
+	int64_t t = part_min_ts(p);
+	if (t < e->mt_min_ts)
+		e->mt_min_ts = t;
 	e->writes++;
 	return 0;
 }
@@ -373,13 +862,7 @@ static int replay_record(void *ctx, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int gen_cmp(const void *a, const void *b)
-{
-	uint64_t x = store_sstable_generation(*(store_sstable *const *)a);
-	uint64_t y = store_sstable_generation(*(store_sstable *const *)b);
-	return x < y ? -1 : x > y;
-}
-
+/* Frees everything; the threads are stopped (or were never started). */
 static void engine_free(store_engine *e)
 {
 	if (e->cl)
@@ -388,9 +871,26 @@ static void engine_free(store_engine *e)
 		store_sstable_close(e->ssts[i]);
 	free(e->ssts);
 	store_memtable_free(e->mt);
+	store_memtable_free(e->imm);
 	pthread_rwlock_destroy(&e->lock);
+	pthread_mutex_destroy(&e->mu);
+	pthread_cond_destroy(&e->cond);
 	free(e->dir);
 	free(e);
+}
+
+static void join_compactor(store_engine *e)
+{
+	if (e->has_compactor)
+		pthread_join(e->compactor, NULL);
+	e->has_compactor = 0;
+}
+
+static void join_flusher(store_engine *e)
+{
+	if (e->has_flusher)
+		pthread_join(e->flusher, NULL);
+	e->has_flusher = 0;
 }
 
 /* Loads the sstables; honours the truncate marker's generation. */
@@ -474,6 +974,33 @@ static int load_sstables(store_engine *e, uint64_t dead_below, char *err, size_t
 	return BROOK_OK;
 }
 
+static int start_threads(store_engine *e, char *err, size_t errlen)
+{
+	int rc = pthread_create(&e->flusher, NULL, flusher_main, e);
+	if (rc == 0) {
+		e->has_flusher = 1;
+		rc = pthread_create(&e->compactor, NULL, compactor_main, e);
+		e->has_compactor = rc == 0;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the background threads of table %s: %s", e->dir,
+		         strerror(rc));
+		return BROOK_ERR;
+	}
+	return BROOK_OK;
+}
+
+/* Stops the threads where they are (abandon, failed open). */
+static void stop_threads_now(store_engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	__atomic_store_n(&e->abandon, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->mu);
+	join_compactor(e);
+	join_flusher(e);
+}
+
 int store_engine_open(const char *dir, const store_engine_opts *o, store_engine **out, char *err,
                       size_t errlen)
 {
@@ -492,9 +1019,22 @@ int store_engine_open(const char *dir, const store_engine_opts *o, store_engine 
 		e->o.memtable_bytes = 64u << 20;
 	if (e->o.max_mutation_bytes == 0)
 		e->o.max_mutation_bytes = 16u << 20;
-	pthread_rwlock_init(&e->lock, NULL);
+	/* Writers first: a steady stream of readers must not starve writers or a publish
+	 * (glibc prefers readers by default). Nobody takes the read lock recursively. */
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&e->lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait_until's deadlines */
+	pthread_cond_init(&e->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	e->next_gen = 1;
 	e->mt = store_memtable_new(&e->o.cmp);
+	e->mt_min_ts = e->imm_min_ts = e->outside_min = INT64_MAX;
 
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/TRUNCATED", dir);
@@ -532,15 +1072,18 @@ int store_engine_open(const char *dir, const store_engine_opts *o, store_engine 
 		unlink(path);
 		brook_fsync_dir(dir);
 	}
-	if (store_memtable_bytes(e->mt) > e->o.memtable_bytes &&
-	    flush_locked(e, err, errlen) != 0) {
-		engine_free(e);
-		return BROOK_ERR;
-	}
+	/* Work for the threads from the start: a full memtable, too many sstables. */
+	e->asked = e->switch_wanted = store_memtable_bytes(e->mt) >= e->o.memtable_bytes;
+	e->compact_auto = e->o.compact_threshold && e->nssts >= e->o.compact_threshold;
 	brook_log(BROOK_LOG_INFO, COMP,
 	          "opened table %s: %zu sstables, %" PRIu64
 	          " partitions recovered from the commit log",
 	          dir, e->nssts, store_memtable_count(e->mt));
+	if (start_threads(e, err, errlen) != 0) {
+		stop_threads_now(e);
+		engine_free(e);
+		return BROOK_ERR;
+	}
 	*out = e;
 	return BROOK_OK;
 }
@@ -550,13 +1093,23 @@ void store_engine_close(store_engine *e)
 	if (!e)
 		return;
 	char err[512];
-	pthread_rwlock_wrlock(&e->lock);
-	if (flush_locked(e, err, sizeof(err)) != 0)
+	/* A compaction would only delay the shutdown: cancel it (its inputs stay). */
+	pthread_mutex_lock(&e->mu);
+	e->stop_compactor = 1;
+	__atomic_store_n(&e->compact_cancel, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->mu);
+	join_compactor(e);
+	if (flush_sync(e, err, sizeof(err)) != 0)
 		brook_log(BROOK_LOG_ERROR, COMP,
 		          "flush at close failed (%s); the commit log "
 		          "keeps the data and will be replayed at the next open",
 		          err);
-	pthread_rwlock_unlock(&e->lock);
+	pthread_mutex_lock(&e->mu);
+	e->stop_flusher = 1;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->mu);
+	join_flusher(e);
 	engine_free(e);
 }
 
@@ -564,6 +1117,7 @@ void store_engine_abandon(store_engine *e)
 {
 	if (!e)
 		return;
+	stop_threads_now(e);
 	store_commitlog_abandon(e->cl);
 	e->cl = NULL;
 	engine_free(e);
@@ -604,15 +1158,63 @@ static int check_mutation(const store_part *m, char *err, size_t errlen)
 	return BROOK_OK;
 }
 
+/*
+ * Write lock held: returns with it held and room in the active memtable (state A or
+ * B), waiting in state C — the lock released — for the flush to publish. BROOK_ERR
+ * (nothing applied) when memory cannot be made: see ERRORS IN THE BACKGROUND.
+ */
+static int make_room_locked(store_engine *e, char *err, size_t errlen)
+{
+	size_t cap = e->o.memtable_bytes + e->o.memtable_bytes / 8;
+	int64_t t0 = 0;
+	int rc = BROOK_OK;
+	while (store_memtable_bytes(e->mt) >= cap) {
+		pthread_mutex_lock(&e->mu);
+		e->switch_wanted = 1;
+		pthread_cond_broadcast(&e->cond);
+		if (e->flush_failing || abandoning(e)) {
+			snprintf(err, errlen,
+			         "table %s: the memtables are full and flushing them fails (%s); "
+			         "writes are refused until a flush succeeds",
+			         e->dir, e->flush_failing ? e->flush_err : "shutting down");
+			e->refused++;
+			pthread_mutex_unlock(&e->mu);
+			rc = BROOK_ERR;
+			break;
+		}
+		uint64_t s0 = e->switches;
+		if (!t0) {
+			t0 = mono_us();
+			e->stalls++;
+		}
+		pthread_rwlock_unlock(&e->lock);
+		while (e->switches == s0 && !e->flush_failing && !abandoning(e))
+			pthread_cond_wait(&e->cond, &e->mu);
+		pthread_mutex_unlock(&e->mu);
+		pthread_rwlock_wrlock(&e->lock);
+	}
+	if (t0) {
+		pthread_mutex_lock(&e->mu);
+		e->stall_us += (uint64_t)(mono_us() - t0);
+		pthread_mutex_unlock(&e->mu);
+	}
+	return rc;
+}
+
 int store_engine_apply(store_engine *e, const store_part *muts, size_t n, uint64_t *lsn, char *err,
                        size_t errlen)
 {
 	*lsn = 0;
 	if (n == 0)
 		return BROOK_OK;
-	for (size_t i = 0; i < n; i++)
+	int64_t min_ts = INT64_MAX;
+	for (size_t i = 0; i < n; i++) {
 		if (check_mutation(&muts[i], err, errlen) != 0)
 			return BROOK_ERR;
+		int64_t t = part_min_ts(&muts[i]);
+		if (t < min_ts)
+			min_ts = t;
+	}
 	brook_buf rec = BROOK_BUF_INIT;
 	store_part_encode_many(muts, n, &rec);
 	if (rec.len > e->o.max_mutation_bytes) {
@@ -624,25 +1226,30 @@ int store_engine_apply(store_engine *e, const store_part *muts, size_t n, uint64
 		return BROOK_ERR;
 	}
 	pthread_rwlock_wrlock(&e->lock);
+	if (make_room_locked(e, err, errlen) != 0) {
+		pthread_rwlock_unlock(&e->lock);
+		brook_buf_release(&rec);
+		return BROOK_ERR;
+	}
 	*lsn = store_commitlog_append(e->cl, rec.data, rec.len);
+	__atomic_store_n(&e->last_lsn, *lsn, __ATOMIC_RELEASE);
 	for (size_t i = 0; i < n; i++) {
 		store_part m = muts[i];
 		m.token = store_token(m.pk, m.pklen);
 		store_memtable_apply(e->mt, &m);
 	}
 	e->writes += n;
-	size_t mbytes = store_memtable_bytes(e->mt);
-	if (mbytes >= e->o.memtable_bytes && mbytes >= e->flush_retry_bytes) {
-		char ferr[512];
-		e->flush_retry_bytes = 0;
-		if (flush_locked(e, ferr, sizeof(ferr)) != 0) {
-			/* Do not retry (and roll the log) on every write: wait for 10% more. */
-			e->flush_retry_bytes = mbytes + mbytes / 10;
-			brook_log(BROOK_LOG_ERROR, COMP,
-			          "flush of %s failed (%s); writes continue "
-			          "in memory and the commit log; check the disk",
-			          e->dir, ferr);
-		}
+	if (min_ts < e->mt_min_ts)
+		e->mt_min_ts = min_ts;
+	if (min_ts < __atomic_load_n(&e->outside_min, __ATOMIC_RELAXED))
+		__atomic_store_n(&e->outside_min, min_ts, __ATOMIC_RELAXED);
+	if (!e->asked && store_memtable_bytes(e->mt) >= e->o.memtable_bytes) {
+		/* A -> A': the flusher switches it (switch_now); writers go on until cap. */
+		e->asked = 1;
+		pthread_mutex_lock(&e->mu);
+		e->switch_wanted = 1;
+		pthread_cond_broadcast(&e->cond);
+		pthread_mutex_unlock(&e->mu);
 	}
 	pthread_rwlock_unlock(&e->lock);
 	brook_buf_release(&rec);
@@ -687,6 +1294,9 @@ int store_engine_read(store_engine *e, const uint8_t *pk, size_t pklen, const st
 	__atomic_fetch_add(&e->reads, 1, __ATOMIC_RELAXED);
 	store_part_init(&a, &p, &key);
 	const store_part *m = store_memtable_get(e->mt, token, pk, pklen);
+	if (m)
+		store_part_merge(&a, &e->o.cmp, &p, m);
+	m = e->imm ? store_memtable_get(e->imm, token, pk, pklen) : NULL;
 	if (m)
 		store_part_merge(&a, &e->o.cmp, &p, m);
 	for (size_t i = 0; i < e->nssts && rc == 0; i++) {
@@ -763,16 +1373,19 @@ int store_engine_scan(store_engine *e, int64_t min_token, int64_t max_token, con
 	merge_it it;
 	pthread_rwlock_rdlock(&e->lock);
 	__atomic_fetch_add(&e->scans, 1, __ATOMIC_RELAXED);
+	store_memtable *mts[2] = {e->mt, e->imm};
+	size_t nmts = e->imm ? 2 : 1;
 	if (after && after->token >= min_token)
-		merge_init(e, &it, 1, after->token, (const uint8_t *)after->pk.data, after->pk.len,
-		           max_token);
+		merge_init(&it, &e->o.cmp, mts, nmts, e->ssts, e->nssts, after->token,
+		           (const uint8_t *)after->pk.data, after->pk.len, max_token);
 	else
-		merge_init(e, &it, 1, min_token, NULL, 0, max_token);
+		merge_init(&it, &e->o.cmp, mts, nmts, e->ssts, e->nssts, min_token, NULL, 0,
+		           max_token);
 	int stop = 0;
 	while (!stop && (!limit || sent < limit)) {
 		store_part p;
 		brook_arena_reset(&a);
-		int r = merge_next(e, &it, &a, &p, err, errlen);
+		int r = merge_next(&it, &a, &p, err, errlen);
 		if (r <= 0) {
 			rc = r < 0 ? BROOK_ERR : BROOK_OK;
 			break;
@@ -814,17 +1427,52 @@ int store_engine_scan(store_engine *e, int64_t min_token, int64_t max_token, con
 
 int store_engine_flush(store_engine *e, char *err, size_t errlen)
 {
-	pthread_rwlock_wrlock(&e->lock);
-	int rc = flush_locked(e, err, errlen);
-	pthread_rwlock_unlock(&e->lock);
-	return rc;
+	return flush_sync(e, err, errlen);
 }
 
 int store_engine_compact(store_engine *e, char *err, size_t errlen)
 {
-	pthread_rwlock_wrlock(&e->lock);
-	int rc = compact_locked(e, err, errlen);
-	pthread_rwlock_unlock(&e->lock);
+	if (flush_sync(e, err, errlen) != 0)
+		return BROOK_ERR;
+	int rc = BROOK_OK;
+	pthread_mutex_lock(&e->mu);
+	uint64_t mine = ++e->compact_req;
+	pthread_cond_broadcast(&e->cond);
+	while (e->compact_done < mine && !abandoning(e) && !e->stop_compactor)
+		pthread_cond_wait(&e->cond, &e->mu);
+	if (e->compact_done < mine || abandoning(e)) {
+		snprintf(err, errlen, "table %s is shutting down", e->dir);
+		rc = BROOK_ERR;
+	} else if (e->compact_failed_req >= mine) {
+		snprintf(err, errlen, "cannot compact table %s: %s", e->dir, e->compact_err);
+		rc = BROOK_ERR;
+	}
+	pthread_mutex_unlock(&e->mu);
+	return rc;
+}
+
+int store_engine_wait_idle(store_engine *e, char *err, size_t errlen)
+{
+	int rc = BROOK_OK;
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		if (e->flush_failing || e->compact_failing) {
+			snprintf(err, errlen, "table %s: %s", e->dir,
+			         e->flush_failing ? e->flush_err : e->compact_err);
+			rc = BROOK_ERR;
+			break;
+		}
+		if (abandoning(e)) {
+			snprintf(err, errlen, "table %s is shutting down", e->dir);
+			rc = BROOK_ERR;
+			break;
+		}
+		if (e->switches == e->flushed && !e->switch_wanted && !e->flush_running &&
+		    !e->compact_running && !e->compact_auto && e->compact_req == e->compact_done)
+			break;
+		pthread_cond_wait(&e->cond, &e->mu);
+	}
+	pthread_mutex_unlock(&e->mu);
 	return rc;
 }
 
@@ -833,6 +1481,15 @@ int store_engine_truncate(store_engine *e, char *err, size_t errlen)
 	char path[4096], line[64];
 	uint64_t seq;
 	int rc = BROOK_ERR;
+	/* No background job may start or run: cancel a compaction, let a flush finish. */
+	pthread_mutex_lock(&e->mu);
+	e->paused++;
+	__atomic_store_n(&e->compact_cancel, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&e->cond);
+	while (e->flush_running || e->compact_running)
+		pthread_cond_wait(&e->cond, &e->mu);
+	pthread_mutex_unlock(&e->mu);
+
 	pthread_rwlock_wrlock(&e->lock);
 	if (store_commitlog_roll(e->cl, &seq) != 0) {
 		snprintf(err, errlen, "cannot truncate %s: the commit log could not be sealed",
@@ -840,7 +1497,7 @@ int store_engine_truncate(store_engine *e, char *err, size_t errlen)
 		goto out;
 	}
 	/* From here the truncate is decided: a crash finishes it at the next open. */
-	uint64_t gen = e->next_gen++;
+	uint64_t gen = alloc_gen(e);
 	snprintf(path, sizeof(path), "%s/TRUNCATED", e->dir);
 	int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", gen, seq);
 	if (brook_file_write_atomic(path, line, (size_t)n) != 0) {
@@ -849,6 +1506,10 @@ int store_engine_truncate(store_engine *e, char *err, size_t errlen)
 	}
 	store_memtable_free(e->mt);
 	e->mt = store_memtable_new(&e->o.cmp);
+	store_memtable_free(e->imm);
+	e->imm = NULL;
+	e->mt_min_ts = e->imm_min_ts = INT64_MAX;
+	e->asked = 0;
 	for (size_t i = 0; i < e->nssts; i++) {
 		char sp[4096];
 		sst_path(e, store_sstable_generation(e->ssts[i]), sp, sizeof(sp));
@@ -859,9 +1520,23 @@ int store_engine_truncate(store_engine *e, char *err, size_t errlen)
 	store_commitlog_drop_before(e->cl, seq);
 	unlink(path);
 	brook_fsync_dir(e->dir);
+	pthread_mutex_lock(&e->mu);
+	e->switches++; /* both memtables are gone: as if switched and flushed */
+	e->flushed = e->switches;
+	e->switch_wanted = 0;
+	e->flush_failing = 0;
+	e->compact_failing = 0;
+	e->compact_auto = 0;
+	e->compact_done = e->compact_req;
+	pthread_mutex_unlock(&e->mu);
 	rc = BROOK_OK;
 out:
 	pthread_rwlock_unlock(&e->lock);
+	pthread_mutex_lock(&e->mu);
+	if (--e->paused == 0 && !e->stop_compactor)
+		__atomic_store_n(&e->compact_cancel, 0, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->mu);
 	return rc;
 }
 
@@ -872,13 +1547,30 @@ void store_engine_get_stats(store_engine *e, store_engine_stats *out)
 	out->writes = e->writes;
 	out->reads = __atomic_load_n(&e->reads, __ATOMIC_RELAXED);
 	out->scans = __atomic_load_n(&e->scans, __ATOMIC_RELAXED);
-	out->flushes = e->flushes;
-	out->compactions = e->compactions;
 	out->memtable_bytes = store_memtable_bytes(e->mt);
 	out->memtable_partitions = store_memtable_count(e->mt);
+	out->memtables = e->imm ? 2 : 1;
+	out->flush_pending_bytes = e->imm ? store_memtable_bytes(e->imm) : 0;
 	out->sstables = e->nssts;
 	for (size_t i = 0; i < e->nssts; i++)
 		out->sstable_bytes += store_sstable_file_bytes(e->ssts[i]);
 	out->commitlog_segments = store_commitlog_segments(e->cl);
+	pthread_mutex_lock(&e->mu);
+	out->flushes = e->flushes;
+	out->flush_bytes_written = e->flush_bytes;
+	out->flush_us = e->flush_us;
+	out->flush_last_us = e->flush_last_us;
+	out->flush_failures = e->flush_failures;
+	out->compactions = e->compactions;
+	out->compacting = (uint64_t)e->compact_running;
+	out->compaction_bytes_read = e->cbytes_read;
+	out->compaction_bytes_written = e->cbytes_written;
+	out->compaction_us = e->compaction_us;
+	out->compaction_last_us = e->compaction_last_us;
+	out->compaction_failures = e->compaction_failures;
+	out->write_stalls = e->stalls;
+	out->write_stall_us = e->stall_us;
+	out->writes_refused = e->refused;
+	pthread_mutex_unlock(&e->mu);
 	pthread_rwlock_unlock(&e->lock);
 }

@@ -10,9 +10,12 @@
  *   store_engine_read(e, pk, pklen, &ro, row_cb, ctx, err, sizeof err);
  *   store_engine_close(e);                                 // flushes the memtable
  *
- * Thread-safety: every function may be called from any thread. Writers and flush /
- * compaction serialise on a write lock; reads and scans share a read lock. Row
- * callbacks run under the read lock: they must not call back into the engine.
+ * Thread-safety: every function may be called from any thread, except that close and
+ * abandon must be the last call. Writers take a write lock for the moment of appending
+ * to the commit log and the memtable; reads and scans share a read lock. Flushes and
+ * compactions run on the engine's two background threads and take the write lock only
+ * to publish their result (engine.c's design block). Row callbacks run under the read
+ * lock: they must not call back into the engine.
  */
 #ifndef BROOK_STORE_ENGINE_H
 #define BROOK_STORE_ENGINE_H
@@ -35,20 +38,42 @@ typedef struct store_engine_opts {
 	store_cmp cmp;               /* clustering order; zero: memcmp */
 	int64_t (*clock)(void *ctx); /* seconds since the epoch; NULL: real time */
 	void *clock_ctx;
+	/*
+	 * Tests only (NULL in production): called on a background thread after each
+	 * partition a flush (event STORE_HOOK_FLUSH) or compaction (STORE_HOOK_COMPACT)
+	 * writes, and when a compaction has chosen its inputs (STORE_HOOK_COMPACT_START).
+	 * It may block. Returning 0 goes on; > 0 simulates a crash there: the job stops
+	 * leaving its partial .tmp file, publishes nothing, and the engine does no more
+	 * background work (the test then calls store_engine_abandon); < 0 fails the job
+	 * as an I/O error would (the engine retries it later).
+	 */
+	int (*test_hook)(void *ctx, int event);
+	void *test_hook_ctx;
 } store_engine_opts;
+
+enum { STORE_HOOK_FLUSH = 1, STORE_HOOK_COMPACT = 2, STORE_HOOK_COMPACT_START = 3 };
 
 void store_engine_opts_default(store_engine_opts *o);
 
 typedef struct store_engine store_engine;
 
-/* Opens or creates DIR and recovers (see engine.c). BROOK_ERR with a message in err. */
+/*
+ * Opens or creates DIR, recovers (see engine.c) and starts the background threads.
+ * BROOK_ERR with a message in err.
+ */
 int store_engine_open(const char *dir, const store_engine_opts *o, store_engine **out, char *err,
                       size_t errlen);
-/* Flushes the memtable, syncs, frees. */
+/*
+ * Cancels a running compaction (its inputs stay), flushes the memtables, stops the
+ * background threads, syncs, frees. A flush that fails is logged; the commit log keeps
+ * the data for the next open.
+ */
 void store_engine_close(store_engine *e);
 /*
- * Crash simulation for tests: frees everything without flushing, writing pending
- * commit log records or syncing, leaving the directory as a kill -9 would.
+ * Crash simulation for tests: stops the background threads where they are (a flush
+ * or compaction in progress leaves its incomplete .tmp file) and frees everything
+ * without flushing, writing pending commit log records or syncing, leaving the
+ * directory as a kill -9 would.
  */
 void store_engine_abandon(store_engine *e);
 
@@ -56,7 +81,10 @@ void store_engine_abandon(store_engine *e);
  * Applies n mutations atomically (one commit log record) to the commit log and the
  * memtable; they are visible to reads at once but durable only after
  * store_engine_sync(lsn). Each mutation's pk must be 1..65535 bytes; token is ignored
- * (computed). May flush (and compact) when the memtable is full.
+ * (computed). A full memtable is handed to the background flusher; the call waits
+ * only when the active memtable reaches 9/8 of memtable_bytes before the flusher could
+ * take it (back-pressure), and fails (nothing applied) only if flushing is failing then
+ * (disk full): see engine.c.
  */
 int store_engine_apply(store_engine *e, const store_part *muts, size_t n, uint64_t *lsn, char *err,
                        size_t errlen);
@@ -102,24 +130,52 @@ int store_engine_scan(store_engine *e, int64_t min_token, int64_t max_token, con
                       uint64_t limit, int64_t now, store_row_cb cb, void *ctx, store_pos *next,
                       uint64_t *nrows, char *err, size_t errlen);
 
-/* Memtable -> a new sstable; then old commit log segments are removed. */
+/*
+ * Synchronous: every mutation applied before the call is in an sstable when it returns
+ * BROOK_OK (the memtables were flushed by the background thread, old commit log
+ * segments removed). BROOK_ERR with the flush's error.
+ */
 int store_engine_flush(store_engine *e, char *err, size_t errlen);
-/* Flush, then merge every sstable into one, purging (now = engine clock). */
+/*
+ * Synchronous: flush, then merge every sstable into one, purging (now = engine clock);
+ * returns when that compaction is done.
+ */
 int store_engine_compact(store_engine *e, char *err, size_t errlen);
-/* Removes all data, durably. */
+/* Removes all data, durably (cancels a running compaction, waits for a flush). */
 int store_engine_truncate(store_engine *e, char *err, size_t errlen);
+/*
+ * Waits until no flush or compaction is pending or running. BROOK_ERR (message in err)
+ * if the last flush or compaction attempt failed instead; tests and tools.
+ */
+int store_engine_wait_idle(store_engine *e, char *err, size_t errlen);
 
 typedef struct store_engine_stats {
 	uint64_t writes; /* mutations applied */
 	uint64_t reads;  /* partition reads */
 	uint64_t scans;
-	uint64_t flushes;
-	uint64_t compactions;
-	uint64_t memtable_bytes;
+	uint64_t flushes;        /* completed */
+	uint64_t compactions;    /* completed */
+	uint64_t memtable_bytes; /* the active memtable */
 	uint64_t memtable_partitions;
 	uint64_t sstables;
 	uint64_t sstable_bytes;
 	uint64_t commitlog_segments;
+	/* background work */
+	uint64_t memtables;             /* in memory: 1, or 2 while one waits for its flush */
+	uint64_t flush_pending_bytes;   /* the memtable being flushed; 0: none */
+	uint64_t flush_bytes_written;   /* sstable bytes written by flushes */
+	uint64_t flush_us;              /* total time flushing */
+	uint64_t flush_last_us;         /* the last completed flush */
+	uint64_t flush_failures;        /* attempts that failed (retried later) */
+	uint64_t compacting;            /* 1 while a compaction runs */
+	uint64_t compaction_bytes_read; /* input sstable bytes of completed compactions */
+	uint64_t compaction_bytes_written;
+	uint64_t compaction_us;
+	uint64_t compaction_last_us;
+	uint64_t compaction_failures;
+	uint64_t write_stalls;   /* writes that waited for a flush (back-pressure) */
+	uint64_t write_stall_us; /* total time they waited */
+	uint64_t writes_refused; /* writes failed because memory was full and flushes failing */
 } store_engine_stats;
 
 void store_engine_get_stats(store_engine *e, store_engine_stats *out);

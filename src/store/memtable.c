@@ -1,6 +1,6 @@
 /*
  * memtable.c — partitions: reconciliation, visibility, garbage collection, encoding; and
- * the memtable skiplist. The model and the rules are described in memtable.h.
+ * the memtable (a B+tree of partitions). The model and the rules are described in memtable.h.
  *
  * ENCODING of a partition (all integers unsigned LEB128 varints unless noted; i64/i32
  * are zigzag varints):
@@ -25,20 +25,11 @@
 
 static const uint8_t empty_bytes[1];
 
-static int bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	size_t n = alen < blen ? alen : blen;
-	int c = n ? memcmp(a, b, n) : 0;
-	if (c)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
 int store_ck_cmp(const store_cmp *c, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	if (c && c->fn)
 		return c->fn(a, alen, b, blen, c->ctx);
-	return bytes_cmp(a, alen, b, blen);
+	return brook_bytes_cmp(a, alen, b, blen);
 }
 
 int store_pk_cmp(int64_t ta, const uint8_t *a, size_t alen, int64_t tb, const uint8_t *b,
@@ -46,7 +37,7 @@ int store_pk_cmp(int64_t ta, const uint8_t *a, size_t alen, int64_t tb, const ui
 {
 	if (ta != tb)
 		return ta < tb ? -1 : 1;
-	return bytes_cmp(a, alen, b, blen);
+	return brook_bytes_cmp(a, alen, b, blen);
 }
 
 int store_bounds_contain(const store_cmp *c, const store_bounds *b, const uint8_t *ck, size_t cklen)
@@ -99,7 +90,7 @@ static int cell_wins(const store_cell *s, const store_cell *d)
 		return sdead != 0;
 	if (sdead)
 		return s->ldt > d->ldt;
-	int c = bytes_cmp(s->value, s->vlen, d->value, d->vlen);
+	int c = brook_bytes_cmp(s->value, s->vlen, d->value, d->vlen);
 	if (c)
 		return c > 0;
 	int sexp = s->flags & STORE_CELL_EXPIRING, dexp = d->flags & STORE_CELL_EXPIRING;
@@ -128,9 +119,46 @@ static void *grow(brook_arena *a, void *old, size_t elem, uint32_t n, uint32_t *
 	return p;
 }
 
+/* Cells in strictly increasing column order (as a mutation usually has them). */
+static int cells_sorted(const store_row *r)
+{
+	for (uint32_t j = 1; j < r->ncells; j++)
+		if (r->cells[j - 1].col >= r->cells[j].col)
+			return 0;
+	return 1;
+}
+
+/* Copies sorted cells into d's empty row with their values: one block, exact size. */
+static void row_copy_cells(brook_arena *a, store_row *d, const store_row *s)
+{
+	size_t vbytes = 0;
+	for (uint32_t j = 0; j < s->ncells; j++)
+		vbytes += s->cells[j].vlen;
+	size_t cbytes = (size_t)s->ncells * sizeof(store_cell);
+	uint8_t *blk = brook_arena_alloc(a, cbytes + vbytes);
+	uint8_t *v = blk + cbytes;
+	d->cells = (store_cell *)blk;
+	for (uint32_t j = 0; j < s->ncells; j++) {
+		const store_cell *sc = &s->cells[j];
+		d->cells[j] = *sc;
+		if (sc->vlen) {
+			memcpy(v, sc->value, sc->vlen);
+			d->cells[j].value = v;
+			v += sc->vlen;
+		} else {
+			d->cells[j].value = empty_bytes;
+		}
+	}
+	d->ncells = d->cellcap = s->ncells;
+}
+
 static void row_merge_cells(brook_arena *a, store_row *d, const store_row *s)
 {
 	d->del = del_max(d->del, s->del);
+	if (d->ncells == 0 && s->ncells && cells_sorted(s)) {
+		row_copy_cells(a, d, s);
+		return;
+	}
 	for (uint32_t i = 0; i < s->ncells; i++) {
 		const store_cell *sc = &s->cells[i];
 		uint32_t lo = 0, hi = d->ncells;
@@ -396,72 +424,107 @@ int store_part_gc(const store_cmp *c, store_part *p, int64_t now, int64_t gc_bef
 
 /* ---- encoding ---- */
 
-static void put_uv(brook_buf *b, uint64_t v)
+/* An upper bound of what store_part_encode writes for p (varints at their longest). */
+static size_t encoded_bound(const store_part *p)
 {
-	uint8_t tmp[BROOK_VARINT_MAX];
-	brook_buf_append(b, tmp, brook_varint_put_u64(tmp, v));
+	size_t n = 10 + p->pklen + 1 + 20 + 10 + 10;
+	for (uint32_t i = 0; i < p->nrts; i++)
+		n += 1 + 20 + p->rts[i].b.slen + p->rts[i].b.elen + 20;
+	for (uint32_t i = 0; i < p->nrows; i++) {
+		const store_row *r = &p->rows[i];
+		n += 1 + 10 + r->cklen + 20 + 10;
+		for (uint32_t j = 0; j < r->ncells; j++)
+			n += 10 + 1 + 10 + 20 + 10 + r->cells[j].vlen;
+	}
+	return n;
 }
 
-static void put_iv(brook_buf *b, int64_t v)
+static uint8_t *put_uv(uint8_t *o, uint64_t v)
 {
-	uint8_t tmp[BROOK_VARINT_MAX];
-	brook_buf_append(b, tmp, brook_varint_put_i64(tmp, v));
+	return o + brook_varint_put_u64(o, v);
 }
 
-static void put_bytes(brook_buf *b, const uint8_t *p, uint32_t n)
+static uint8_t *put_iv(uint8_t *o, int64_t v)
 {
-	put_uv(b, n);
+	return o + brook_varint_put_i64(o, v);
+}
+
+static uint8_t *put_bytes(uint8_t *o, const uint8_t *p, uint32_t n)
+{
+	o = put_uv(o, n);
 	if (n)
-		brook_buf_append(b, p, n);
+		memcpy(o, p, n);
+	return o + n;
 }
 
-static void put_del(brook_buf *b, store_del d)
+static uint8_t *put_del(uint8_t *o, store_del d)
 {
-	put_iv(b, d.ts);
-	put_iv(b, d.ldt);
+	o = put_iv(o, d.ts);
+	return put_iv(o, d.ldt);
+}
+
+/* Writes p at o, which has room for encoded_bound(p) bytes; returns the new end. */
+static uint8_t *encode_at(uint8_t *o, const store_part *p)
+{
+	o = put_bytes(o, p->pk, p->pklen);
+	*o++ = store_del_live(p->del) ? 1 : 0;
+	if (store_del_live(p->del))
+		o = put_del(o, p->del);
+	o = put_uv(o, p->nrts);
+	for (uint32_t i = 0; i < p->nrts; i++) {
+		const store_rtomb *rt = &p->rts[i];
+		*o++ = rt->b.flags;
+		o = put_bytes(o, rt->b.start, rt->b.slen);
+		o = put_bytes(o, rt->b.end, rt->b.elen);
+		o = put_del(o, rt->del);
+	}
+	o = put_uv(o, p->nrows);
+	for (uint32_t i = 0; i < p->nrows; i++) {
+		const store_row *r = &p->rows[i];
+		*o++ = store_del_live(r->del) ? 1 : 0;
+		o = put_bytes(o, r->ck, r->cklen);
+		if (store_del_live(r->del))
+			o = put_del(o, r->del);
+		o = put_uv(o, r->ncells);
+		for (uint32_t j = 0; j < r->ncells; j++) {
+			const store_cell *c = &r->cells[j];
+			o = put_uv(o, c->col);
+			*o++ = c->flags;
+			o = put_iv(o, c->ts);
+			if (c->flags & (STORE_CELL_TOMBSTONE | STORE_CELL_EXPIRING)) {
+				o = put_iv(o, c->ttl);
+				o = put_iv(o, c->ldt);
+			}
+			o = put_bytes(o, c->value, c->vlen);
+		}
+	}
+	return o;
+}
+
+/* Reserves bound bytes in out, lets the encoder write them, keeps buf.h's invariants. */
+static void encode_into(brook_buf *out, const store_part *ps, size_t n, int with_count)
+{
+	size_t bound = with_count ? 10 : 0;
+	for (size_t i = 0; i < n; i++)
+		bound += encoded_bound(&ps[i]);
+	brook_buf_reserve(out, bound);
+	uint8_t *start = (uint8_t *)out->data + out->len, *o = start;
+	if (with_count)
+		o = put_uv(o, n);
+	for (size_t i = 0; i < n; i++)
+		o = encode_at(o, &ps[i]);
+	out->len += (size_t)(o - start);
+	out->data[out->len] = '\0';
 }
 
 void store_part_encode(const store_part *p, brook_buf *out)
 {
-	put_bytes(out, p->pk, p->pklen);
-	brook_buf_putc(out, store_del_live(p->del) ? 1 : 0);
-	if (store_del_live(p->del))
-		put_del(out, p->del);
-	put_uv(out, p->nrts);
-	for (uint32_t i = 0; i < p->nrts; i++) {
-		const store_rtomb *rt = &p->rts[i];
-		brook_buf_putc(out, (char)rt->b.flags);
-		put_bytes(out, rt->b.start, rt->b.slen);
-		put_bytes(out, rt->b.end, rt->b.elen);
-		put_del(out, rt->del);
-	}
-	put_uv(out, p->nrows);
-	for (uint32_t i = 0; i < p->nrows; i++) {
-		const store_row *r = &p->rows[i];
-		brook_buf_putc(out, store_del_live(r->del) ? 1 : 0);
-		put_bytes(out, r->ck, r->cklen);
-		if (store_del_live(r->del))
-			put_del(out, r->del);
-		put_uv(out, r->ncells);
-		for (uint32_t j = 0; j < r->ncells; j++) {
-			const store_cell *c = &r->cells[j];
-			put_uv(out, c->col);
-			brook_buf_putc(out, (char)c->flags);
-			put_iv(out, c->ts);
-			if (c->flags & (STORE_CELL_TOMBSTONE | STORE_CELL_EXPIRING)) {
-				put_iv(out, c->ttl);
-				put_iv(out, c->ldt);
-			}
-			put_bytes(out, c->value, c->vlen);
-		}
-	}
+	encode_into(out, p, 1, 0);
 }
 
 void store_part_encode_many(const store_part *ps, size_t n, brook_buf *out)
 {
-	put_uv(out, n);
-	for (size_t i = 0; i < n; i++)
-		store_part_encode(&ps[i], out);
+	encode_into(out, ps, n, 1);
 }
 
 /* Bounded reader with a sticky error (in the manner of kafka/proto.h). */
@@ -659,23 +722,57 @@ int store_part_decode_many(brook_arena *a, const uint8_t *p, size_t n,
 	return BROOK_OK;
 }
 
-/* ---- memtable skiplist ---- */
+/* ---- the memtable: a B+tree of partitions ---- */
 
-#define MT_MAX_LEVEL 16
+/*
+ * Partitions are indexed by (token, pk) in a B+tree whose nodes keep the tokens in one
+ * array, so a descent reads a few cache lines per level (height 4 for ~100k
+ * partitions at fanout 32) instead of one node per step as a skiplist would; pk is only
+ * compared on equal tokens. Partitions are never removed, so nodes only split, and
+ * every partition also sits on a singly-linked list in key order for iteration.
+ *
+ * A node holds n < BT_MAX entries; entry i has the key (tok[i], item[i]): in a leaf,
+ * the partition itself; in an inner node, the first partition of child[i]'s subtree,
+ * and child[i] holds the keys in [key(i), key(i + 1)). key(0) of an inner node is never
+ * compared (a new smallest key goes down child 0), so it may be stale on the leftmost
+ * path; every other key(i) is exact, since it was copied from a right half at a split.
+ * Leaves are linked left to right (set at splits), which is how iterators move: an
+ * insert touches no other partition, only the nodes on its path.
+ */
+#define BT_MAX   32
+#define BT_DEPTH 16 /* fanout >= BT_MAX / 2: 16 levels hold more than 2^60 partitions */
 
-struct store_mt_node {
+typedef struct store_mt_node {
 	store_part part;
-	int level;
-	struct store_mt_node *next[];
+} store_mt_node;
+
+typedef struct bt_node bt_node;
+struct bt_node {
+	uint32_t n;
+	uint32_t leaf;
+	bt_node *next; /* leaves: the next leaf */
+	int64_t tok[BT_MAX];
+	store_mt_node *item[BT_MAX];
+	bt_node *child[]; /* inner nodes only */
 };
 
 struct store_memtable {
 	brook_arena arena;
 	store_cmp cmp;
-	store_mt_node *head;
+	bt_node *root;
+	bt_node *first; /* the leftmost leaf */
 	uint64_t count;
-	uint64_t rng;
 };
+
+static bt_node *bt_new(store_memtable *m, int leaf)
+{
+	bt_node *b =
+	    brook_arena_alloc(&m->arena, sizeof(bt_node) + (leaf ? 0 : BT_MAX * sizeof(bt_node *)));
+	b->n = 0;
+	b->leaf = (uint32_t)leaf;
+	b->next = NULL;
+	return b;
+}
 
 store_memtable *store_memtable_new(const store_cmp *c)
 {
@@ -683,10 +780,7 @@ store_memtable *store_memtable_new(const store_cmp *c)
 	m->arena.first_size = 1 << 20;
 	if (c)
 		m->cmp = *c;
-	m->rng = 0x9e3779b97f4a7c15ULL;
-	m->head = brook_arena_calloc(&m->arena, sizeof(store_mt_node) +
-	                                            MT_MAX_LEVEL * sizeof(store_mt_node *));
-	m->head->level = MT_MAX_LEVEL;
+	m->root = m->first = bt_new(m, 1);
 	return m;
 }
 
@@ -698,53 +792,183 @@ void store_memtable_free(store_memtable *m)
 	free(m);
 }
 
-static int random_level(store_memtable *m)
+/* Key (t, pk) against entry i of b; pk NULL sorts before every pk of token t. */
+static int key_cmp(int64_t t, const uint8_t *pk, size_t pklen, const bt_node *b, uint32_t i)
 {
-	int lvl = 1;
-	for (;;) {
-		m->rng ^= m->rng << 13;
-		m->rng ^= m->rng >> 7;
-		m->rng ^= m->rng << 17;
-		if ((m->rng & 3) != 0 || lvl >= MT_MAX_LEVEL)
-			return lvl;
-		lvl++;
+	if (t != b->tok[i])
+		return t < b->tok[i] ? -1 : 1;
+	if (!pk)
+		return -1;
+	const store_part *p = &b->item[i]->part;
+	return brook_bytes_cmp(pk, pklen, p->pk, p->pklen);
+}
+
+/* The first entry of b whose key is >= (t, pk) (b->n if none); *eq if equal. */
+static uint32_t bt_lower(const bt_node *b, int64_t t, const uint8_t *pk, size_t pklen, int *eq)
+{
+	uint32_t lo = 0, hi = b->n;
+	*eq = 0;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		int c = key_cmp(t, pk, pklen, b, mid);
+		if (c > 0) {
+			lo = mid + 1;
+		} else {
+			if (c == 0)
+				*eq = 1;
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+/* The child of inner node b that holds (t, pk): the last i with key(i) <= key, i >= 1,
+ * or 0. key(0) is not compared: it may be stale (and then out of order). */
+static uint32_t bt_child(const bt_node *b, int64_t t, const uint8_t *pk, size_t pklen)
+{
+	uint32_t lo = 1, hi = b->n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (key_cmp(t, pk, pklen, b, mid) >= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - 1;
+}
+
+/* Descends to the leaf for (t, pk), recording the path; returns the leaf. */
+static bt_node *bt_descend(const store_memtable *m, int64_t t, const uint8_t *pk, size_t pklen,
+                           bt_node **path, uint32_t *idx, int *depth)
+{
+	bt_node *b = m->root;
+	int d = 0;
+	while (!b->leaf) {
+		uint32_t c = bt_child(b, t, pk, pklen);
+		if (path) {
+			path[d] = b;
+			idx[d] = c;
+		}
+		d++;
+		b = b->child[c];
+	}
+	if (depth)
+		*depth = d;
+	return b;
+}
+
+static void bt_put(bt_node *b, uint32_t at, int64_t tok, store_mt_node *item, bt_node *child)
+{
+	uint32_t k = b->n - at;
+	memmove(&b->tok[at + 1], &b->tok[at], k * sizeof(b->tok[0]));
+	memmove(&b->item[at + 1], &b->item[at], k * sizeof(b->item[0]));
+	if (!b->leaf)
+		memmove(&b->child[at + 1], &b->child[at], k * sizeof(b->child[0]));
+	b->tok[at] = tok;
+	b->item[at] = item;
+	if (!b->leaf)
+		b->child[at] = child;
+	b->n++;
+}
+
+/* Inserts x (absent; its key set) at position pos of leaf, splitting full nodes up the
+ * recorded path. */
+static void bt_insert(store_memtable *m, bt_node *leaf, uint32_t pos, store_mt_node *x,
+                      bt_node **path, uint32_t *idx, int depth)
+{
+	bt_node *b = leaf;
+	bt_put(b, pos, x->part.token, x, NULL);
+	while (b->n == BT_MAX) {
+		bt_node *r = bt_new(m, (int)b->leaf);
+		uint32_t half = BT_MAX / 2, k = BT_MAX - half;
+		memcpy(r->tok, &b->tok[half], k * sizeof(b->tok[0]));
+		memcpy(r->item, &b->item[half], k * sizeof(b->item[0]));
+		if (!b->leaf)
+			memcpy(r->child, &b->child[half], k * sizeof(b->child[0]));
+		r->n = k;
+		b->n = half;
+		if (b->leaf) {
+			r->next = b->next;
+			b->next = r;
+		}
+		if (depth == 0) {
+			bt_node *root = bt_new(m, 0);
+			bt_put(root, 0, b->tok[0], b->item[0], b);
+			bt_put(root, 1, r->tok[0], r->item[0], r);
+			m->root = root;
+			return;
+		}
+		depth--;
+		b = path[depth];
+		bt_put(b, idx[depth] + 1, r->tok[0], r->item[0], r);
 	}
 }
 
-static int node_cmp(const store_mt_node *n, int64_t token, const uint8_t *pk, size_t pklen)
+static store_mt_node *mt_get(const store_memtable *m, int64_t token, const uint8_t *pk,
+                             size_t pklen)
 {
-	return store_pk_cmp(n->part.token, n->part.pk, n->part.pklen, token, pk, pklen);
+	int eq;
+	bt_node *b = bt_descend(m, token, pk, pklen, NULL, NULL, NULL);
+	uint32_t i = bt_lower(b, token, pk, pklen, &eq);
+	return eq ? b->item[i] : NULL;
 }
 
-/* Fills upd[] with the last node < key at each level; returns the node >= key. */
-static store_mt_node *mt_find(const store_memtable *m, int64_t token, const uint8_t *pk,
-                              size_t pklen, store_mt_node **upd)
+/* Rows in strictly increasing clustering order, each row's cells sorted. */
+static int part_sorted(const store_cmp *c, const store_part *p)
 {
-	store_mt_node *x = m->head;
-	for (int l = MT_MAX_LEVEL - 1; l >= 0; l--) {
-		while (x->next[l] && node_cmp(x->next[l], token, pk, pklen) < 0)
-			x = x->next[l];
-		if (upd)
-			upd[l] = x;
+	for (uint32_t i = 0; i < p->nrows; i++) {
+		const store_row *r = &p->rows[i];
+		if (i &&
+		    store_ck_cmp(c, p->rows[i - 1].ck, p->rows[i - 1].cklen, r->ck, r->cklen) >= 0)
+			return 0;
+		if (!cells_sorted(r))
+			return 0;
 	}
-	return x->next[0];
+	return 1;
+}
+
+/*
+ * A new partition from a sorted mutation without range tombstones: what init + merge
+ * would build (every deletion and cell kept as it is), with exact-size arrays.
+ */
+static void part_copy(brook_arena *a, store_part *d, const store_part *s)
+{
+	store_part_init(a, d, s);
+	d->del = s->del;
+	if (!s->nrows)
+		return;
+	d->rows = brook_arena_alloc(a, (size_t)s->nrows * sizeof(store_row));
+	d->nrows = d->rowcap = s->nrows;
+	for (uint32_t i = 0; i < s->nrows; i++) {
+		store_row *r = &d->rows[i];
+		row_init(a, r, &s->rows[i]);
+		r->del = s->rows[i].del;
+		if (s->rows[i].ncells)
+			row_copy_cells(a, r, &s->rows[i]);
+	}
 }
 
 void store_memtable_apply(store_memtable *m, const store_part *mut)
 {
-	store_mt_node *upd[MT_MAX_LEVEL];
-	store_mt_node *n = mt_find(m, mut->token, mut->pk, mut->pklen, upd);
-	if (!n || node_cmp(n, mut->token, mut->pk, mut->pklen) != 0) {
-		int lvl = random_level(m);
-		n = brook_arena_calloc(&m->arena, sizeof(store_mt_node) +
-		                                      (size_t)lvl * sizeof(store_mt_node *));
-		n->level = lvl;
-		store_part_init(&m->arena, &n->part, mut);
-		for (int l = 0; l < lvl; l++) {
-			n->next[l] = upd[l]->next[l];
-			upd[l]->next[l] = n;
-		}
+	bt_node *path[BT_DEPTH];
+	uint32_t idx[BT_DEPTH];
+	int depth, eq;
+	bt_node *leaf = bt_descend(m, mut->token, mut->pk, mut->pklen, path, idx, &depth);
+	uint32_t pos = bt_lower(leaf, mut->token, mut->pk, mut->pklen, &eq);
+	store_mt_node *n;
+	if (eq) {
+		n = leaf->item[pos];
+	} else {
+		n = brook_arena_calloc(&m->arena, sizeof(store_mt_node));
 		m->count++;
+		int copied = !mut->nrts && part_sorted(&m->cmp, mut);
+		if (copied)
+			part_copy(&m->arena, &n->part, mut);
+		else
+			store_part_init(&m->arena, &n->part, mut);
+		bt_insert(m, leaf, pos, n, path, idx, depth);
+		if (copied)
+			return;
 	}
 	store_part_merge(&m->arena, &m->cmp, &n->part, mut);
 }
@@ -752,44 +976,50 @@ void store_memtable_apply(store_memtable *m, const store_part *mut)
 const store_part *store_memtable_get(const store_memtable *m, int64_t token, const uint8_t *pk,
                                      size_t pklen)
 {
-	store_mt_node *n = mt_find(m, token, pk, pklen, NULL);
-	if (n && node_cmp(n, token, pk, pklen) == 0)
-		return &n->part;
-	return NULL;
+	store_mt_node *n = mt_get(m, token, pk, pklen);
+	return n ? &n->part : NULL;
 }
 
-const store_mt_node *store_memtable_seek(const store_memtable *m, int64_t token, const uint8_t *pk,
-                                         size_t pklen, int strict)
+/* Moves past exhausted leaves (only the empty root leaf of an empty memtable can be
+ * empty; i == n after a seek or a step off a leaf's end). */
+static void iter_settle(store_mt_iter *it)
 {
-	store_mt_node *n;
-	if (!pk) {
-		/* Every pk sorts after the empty key of the same token, but an empty pk can
-		 * exist: search by token alone. */
-		store_mt_node *x = m->head;
-		for (int l = MT_MAX_LEVEL - 1; l >= 0; l--)
-			while (x->next[l] && x->next[l]->part.token < token)
-				x = x->next[l];
-		return x->next[0];
+	const bt_node *b = it->leaf;
+	while (b && it->i >= b->n) {
+		b = b->next;
+		it->i = 0;
 	}
-	n = mt_find(m, token, pk, pklen, NULL);
-	if (strict && n && node_cmp(n, token, pk, pklen) == 0)
-		n = n->next[0];
-	return n;
+	it->leaf = b;
 }
 
-const store_mt_node *store_memtable_first(const store_memtable *m)
+void store_memtable_seek(const store_memtable *m, int64_t token, const uint8_t *pk, size_t pklen,
+                         int strict, store_mt_iter *it)
 {
-	return m->head->next[0];
+	int eq;
+	bt_node *b = bt_descend(m, token, pk, pklen, NULL, NULL, NULL);
+	uint32_t i = bt_lower(b, token, pk, pklen, &eq);
+	it->leaf = b;
+	it->i = i + (strict && eq);
+	iter_settle(it);
 }
 
-const store_mt_node *store_memtable_next(const store_mt_node *n)
+void store_memtable_first(const store_memtable *m, store_mt_iter *it)
 {
-	return n->next[0];
+	it->leaf = m->first;
+	it->i = 0;
+	iter_settle(it);
 }
 
-const store_part *store_memtable_node_part(const store_mt_node *n)
+const store_part *store_mt_iter_part(const store_mt_iter *it)
 {
-	return &n->part;
+	const bt_node *b = it->leaf;
+	return b ? &b->item[it->i]->part : NULL;
+}
+
+void store_mt_iter_next(store_mt_iter *it)
+{
+	it->i++;
+	iter_settle(it);
 }
 
 size_t store_memtable_bytes(const store_memtable *m)

@@ -27,8 +27,9 @@
  * geometrically inside the arena; replaced values stay allocated until the arena is
  * released (a memtable's bytes count them, which bounds memory by memtable_bytes).
  *
- * MEMTABLE: a skiplist of partitions ordered by (token, pk). Not thread-safe: the
- * engine serialises access.
+ * MEMTABLE: partitions ordered by (token, pk) in a B+tree (memtable.c), also linked in
+ * order for iteration. Not thread-safe: the engine serialises writers against everyone;
+ * concurrent readers are fine (reads change nothing).
  */
 #ifndef BROOK_STORE_MEMTABLE_H
 #define BROOK_STORE_MEMTABLE_H
@@ -64,14 +65,15 @@ typedef struct store_del {
 	int32_t ldt; /* seconds since the epoch */
 } store_del;
 
+/* Fields ordered for size (32 bytes): a memtable holds one per cell written. */
 typedef struct store_cell {
+	int64_t ts;           /* µs */
+	const uint8_t *value; /* vlen bytes */
+	uint32_t vlen;
+	int32_t ttl; /* expiring cells: seconds */
+	int32_t ldt; /* tombstone: deletion time; expiring: expiry time (seconds) */
 	uint16_t col;
 	uint8_t flags; /* STORE_CELL_* */
-	int64_t ts;    /* µs */
-	int32_t ttl;   /* expiring cells: seconds */
-	int32_t ldt;   /* tombstone: deletion time; expiring: expiry time (seconds) */
-	uint32_t vlen;
-	const uint8_t *value;
 } store_cell;
 
 typedef struct store_row {
@@ -165,7 +167,12 @@ int store_part_decode_many(brook_arena *a, const uint8_t *p, size_t n,
                            size_t errlen);
 
 typedef struct store_memtable store_memtable;
-typedef struct store_mt_node store_mt_node;
+
+/* A position in a memtable, in (token, pk) order; valid while the memtable is unchanged. */
+typedef struct store_mt_iter {
+	const void *leaf; /* NULL: past the last partition */
+	uint32_t i;
+} store_mt_iter;
 
 store_memtable *store_memtable_new(const store_cmp *c);
 void store_memtable_free(store_memtable *m);
@@ -173,12 +180,14 @@ void store_memtable_free(store_memtable *m);
 void store_memtable_apply(store_memtable *m, const store_part *mut);
 const store_part *store_memtable_get(const store_memtable *m, int64_t token, const uint8_t *pk,
                                      size_t pklen);
-/* First partition >= (token, pk) (> when strict); pk NULL: first with token >= token. */
-const store_mt_node *store_memtable_seek(const store_memtable *m, int64_t token, const uint8_t *pk,
-                                         size_t pklen, int strict);
-const store_mt_node *store_memtable_first(const store_memtable *m);
-const store_mt_node *store_memtable_next(const store_mt_node *n);
-const store_part *store_memtable_node_part(const store_mt_node *n);
+/* At the first partition >= (token, pk) (> when strict); pk NULL: the first with
+ * token >= token. */
+void store_memtable_seek(const store_memtable *m, int64_t token, const uint8_t *pk, size_t pklen,
+                         int strict, store_mt_iter *it);
+void store_memtable_first(const store_memtable *m, store_mt_iter *it);
+/* The partition at it; NULL past the last one. */
+const store_part *store_mt_iter_part(const store_mt_iter *it);
+void store_mt_iter_next(store_mt_iter *it);
 size_t store_memtable_bytes(const store_memtable *m);
 uint64_t store_memtable_count(const store_memtable *m);
 

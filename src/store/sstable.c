@@ -70,27 +70,6 @@ struct store_sstable {
 	uint32_t nancestors;
 };
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void put_uv(brook_buf *b, uint64_t v)
 {
 	uint8_t tmp[BROOK_VARINT_MAX];
@@ -199,6 +178,12 @@ void store_sstable_writer_abort(store_sstable_writer *w)
 	writer_free(w);
 }
 
+void store_sstable_writer_abandon(store_sstable_writer *w)
+{
+	w_flush(w);
+	writer_free(w);
+}
+
 int store_sstable_writer_finish(store_sstable_writer *w, const uint64_t *ancestors,
                                 uint32_t nancestors, char *err, size_t errlen)
 {
@@ -224,24 +209,16 @@ int store_sstable_writer_finish(store_sstable_writer *w, const uint64_t *ancesto
 	uint32_t meta_crc = brook_crc32c(0, tail.data + before, meta_len);
 	uint8_t f[FOOTER_LEN];
 	memcpy(f, FMAGIC, 8);
-	put_be64(f + 8, index_off);
-	put_be64(f + 16, index_len);
-	put_be64(f + 24, bloom_off);
-	put_be64(f + 32, bloom_len);
-	put_be64(f + 40, meta_off);
-	put_be64(f + 48, meta_len);
-	uint32_t crcs[4] = {index_crc, bloom_crc, meta_crc, 0};
-	for (int i = 0; i < 3; i++) {
-		f[56 + i * 4] = (uint8_t)(crcs[i] >> 24);
-		f[57 + i * 4] = (uint8_t)(crcs[i] >> 16);
-		f[58 + i * 4] = (uint8_t)(crcs[i] >> 8);
-		f[59 + i * 4] = (uint8_t)crcs[i];
-	}
-	crcs[3] = brook_crc32c(0, f, 68);
-	f[68] = (uint8_t)(crcs[3] >> 24);
-	f[69] = (uint8_t)(crcs[3] >> 16);
-	f[70] = (uint8_t)(crcs[3] >> 8);
-	f[71] = (uint8_t)crcs[3];
+	brook_be_put(f + 8, index_off, 8);
+	brook_be_put(f + 16, index_len, 8);
+	brook_be_put(f + 24, bloom_off, 8);
+	brook_be_put(f + 32, bloom_len, 8);
+	brook_be_put(f + 40, meta_off, 8);
+	brook_be_put(f + 48, meta_len, 8);
+	brook_be_put(f + 56, index_crc, 4);
+	brook_be_put(f + 60, bloom_crc, 4);
+	brook_be_put(f + 64, meta_crc, 4);
+	brook_be_put(f + 68, brook_crc32c(0, f, 68), 4);
 	brook_buf_append(&tail, f, FOOTER_LEN);
 	brook_buf_append(&w->data, tail.data, tail.len);
 	brook_buf_release(&tail);
@@ -297,7 +274,7 @@ static int parse_index(store_sstable *s, const uint8_t *p, uint64_t n, uint64_t 
 {
 	if (n < 4)
 		return BROOK_ERR;
-	uint64_t count = get_be32(p);
+	uint64_t count = (uint32_t)brook_be_get(p, 4);
 	const uint8_t *q = p + 4, *end = p + n;
 	/* Each entry takes at least 8 + 1 + 1 + 1 + 4 bytes. */
 	if (count > (uint64_t)(end - q) / 15)
@@ -309,7 +286,7 @@ static int parse_index(store_sstable *s, const uint8_t *p, uint64_t n, uint64_t 
 		int k;
 		if (end - q < 8)
 			return BROOK_ERR;
-		e->token = (int64_t)get_be64(q);
+		e->token = (int64_t)brook_be_get(q, 8);
 		q += 8;
 		if ((k = brook_varint_get_u64(q, (size_t)(end - q), &v)) <= 0 ||
 		    v > STORE_MAX_KEY || v > (uint64_t)(end - q - k))
@@ -326,7 +303,7 @@ static int parse_index(store_sstable *s, const uint8_t *p, uint64_t n, uint64_t 
 		q += k;
 		if (end - q < 4)
 			return BROOK_ERR;
-		e->crc = get_be32(q);
+		e->crc = (uint32_t)brook_be_get(q, 4);
 		q += 4;
 		if (e->off < HDR_LEN || e->len == 0 || e->off > data_end ||
 		    e->len > data_end - e->off)
@@ -362,10 +339,11 @@ store_sstable *store_sstable_open_fd(int fd, const char *name, char *err, size_t
 		return fail(s, err, errlen, "unreadable");
 	if (memcmp(h, MAGIC, HDR_LEN) != 0 || memcmp(f, FMAGIC, 8) != 0)
 		return fail(s, err, errlen, "bad magic");
-	if (brook_crc32c(0, f, 68) != get_be32(f + 68))
+	if (brook_crc32c(0, f, 68) != (uint32_t)brook_be_get(f + 68, 4))
 		return fail(s, err, errlen, "footer checksum");
-	uint64_t io = get_be64(f + 8), il = get_be64(f + 16), bo = get_be64(f + 24),
-	         bl = get_be64(f + 32), mo = get_be64(f + 40), ml = get_be64(f + 48);
+	uint64_t io = brook_be_get(f + 8, 8), il = brook_be_get(f + 16, 8),
+	         bo = brook_be_get(f + 24, 8), bl = brook_be_get(f + 32, 8),
+	         mo = brook_be_get(f + 40, 8), ml = brook_be_get(f + 48, 8);
 	uint64_t tail_end = s->size - FOOTER_LEN;
 	if (io < HDR_LEN || io > tail_end || il > tail_end - io || bo != io + il ||
 	    bl > tail_end - bo || mo != bo + bl || ml != tail_end - mo)
@@ -373,8 +351,8 @@ store_sstable *store_sstable_open_fd(int fd, const char *name, char *err, size_t
 	uint8_t *meta = NULL, *bloom = NULL;
 	if (read_region(s, io, il, &s->index_bytes) != 0 || read_region(s, bo, bl, &bloom) != 0)
 		return free(bloom), fail(s, err, errlen, "unreadable");
-	int bad = brook_crc32c(0, s->index_bytes, il) != get_be32(f + 56) ||
-	          brook_crc32c(0, bloom, bl) != get_be32(f + 60);
+	int bad = brook_crc32c(0, s->index_bytes, il) != (uint32_t)brook_be_get(f + 56, 4) ||
+	          brook_crc32c(0, bloom, bl) != (uint32_t)brook_be_get(f + 60, 4);
 	if (!bad)
 		bad = store_bloom_decode(&s->bloom, bloom, bl) != 0;
 	free(bloom);
@@ -384,12 +362,12 @@ store_sstable *store_sstable_open_fd(int fd, const char *name, char *err, size_t
 		return fail(s, err, errlen, "index entries");
 	if (read_region(s, mo, ml, &meta) != 0)
 		return fail(s, err, errlen, "unreadable");
-	if (ml < 20 || brook_crc32c(0, meta, ml) != get_be32(f + 64)) {
+	if (ml < 20 || brook_crc32c(0, meta, ml) != (uint32_t)brook_be_get(f + 64, 4)) {
 		free(meta);
 		return fail(s, err, errlen, "metadata checksum");
 	}
-	s->gen = get_be64(meta);
-	uint32_t na = get_be32(meta + 16);
+	s->gen = brook_be_get(meta, 8);
+	uint32_t na = (uint32_t)brook_be_get(meta + 16, 4);
 	if ((uint64_t)na * 8 != ml - 20) {
 		free(meta);
 		return fail(s, err, errlen, "metadata");
@@ -397,7 +375,7 @@ store_sstable *store_sstable_open_fd(int fd, const char *name, char *err, size_t
 	s->nancestors = na;
 	s->ancestors = brook_malloc(na ? (size_t)na * 8 : 1);
 	for (uint32_t i = 0; i < na; i++)
-		s->ancestors[i] = get_be64(meta + 20 + (size_t)i * 8);
+		s->ancestors[i] = brook_be_get(meta + 20 + (size_t)i * 8, 8);
 	free(meta);
 	return s;
 }

@@ -45,6 +45,8 @@ int store_sstable_writer_finish(store_sstable_writer *w, const uint64_t *ancesto
                                 uint32_t nancestors, char *err, size_t errlen);
 /* Abandons the file (removes path.tmp); frees w. */
 void store_sstable_writer_abort(store_sstable_writer *w);
+/* Crash simulation (tests): frees w leaving path.tmp as it is, possibly incomplete. */
+void store_sstable_writer_abandon(store_sstable_writer *w);
 uint64_t store_sstable_writer_count(const store_sstable_writer *w);
 
 /* Opens and validates a file; the reader keeps its own fd (fd is not consumed). */

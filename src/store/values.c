@@ -96,35 +96,18 @@ int64_t store_uuid_v1_ms(const uint8_t u[16])
 
 /* ---- ordering -------------------------------------------------------------------- */
 
-static uint64_t be_u(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static int64_t be_s(const uint8_t *p, size_t n)
 {
-	uint64_t v = be_u(p, n);
+	uint64_t v = brook_be_get(p, n);
 	if (n < 8 && (v >> (n * 8 - 1)) & 1)
 		v |= ~(uint64_t)0 << (n * 8);
 	return (int64_t)v;
 }
 
-static int bytes_cmp(const uint8_t *x, size_t xn, const uint8_t *y, size_t yn)
-{
-	size_t m = xn < yn ? xn : yn;
-	int c = m ? memcmp(x, y, m) : 0;
-	if (c)
-		return c;
-	return xn < yn ? -1 : xn > yn;
-}
-
 /* Floats in Java's Double.compare order: the sign-flipped bit patterns. */
 static uint64_t float_key(const uint8_t *p, size_t n)
 {
-	uint64_t v = be_u(p, n), sign = (uint64_t)1 << (n * 8 - 1);
+	uint64_t v = brook_be_get(p, n), sign = (uint64_t)1 << (n * 8 - 1);
 	return v & sign ? ~v & (sign | (sign - 1)) : v | sign;
 }
 
@@ -177,7 +160,7 @@ int store_value_cmp(const cql_type *type, const uint8_t *x, size_t xn, const uin
 	default:
 		break;
 	}
-	return bytes_cmp(x, xn, y, yn);
+	return brook_bytes_cmp(x, xn, y, yn);
 }
 
 /* ---- conversion state -------------------------------------------------------------- */
@@ -265,13 +248,13 @@ static void normalize(const cql_type *t, const uint8_t *p, size_t n, brook_buf *
 
 static void normalize_coll(const cql_type *t, const uint8_t *p, size_t n, brook_buf *b)
 {
-	uint32_t count = (uint32_t)be_u(p, 4);
+	uint32_t count = (uint32_t)brook_be_get(p, 4);
 	size_t at = 4;
 	bool map = t->id == CQL_TYPE_MAP;
 	if (t->id == CQL_TYPE_LIST) {
 		cql_wr_int(b, (int32_t)count);
 		for (uint32_t i = 0; i < count; i++) {
-			size_t len = (size_t)be_u(p + at, 4);
+			size_t len = (size_t)brook_be_get(p + at, 4);
 			at += 4;
 			size_t pos = cql_wr_len_begin(b);
 			normalize(t->sub[0], p + at, len, b);
@@ -283,7 +266,7 @@ static void normalize_coll(const cql_type *t, const uint8_t *p, size_t n, brook_
 	brook_buf scratch = BROOK_BUF_INIT;
 	slice *s = count ? brook_calloc(count, sizeof(*s)) : NULL;
 	for (uint32_t i = 0; i < count; i++) {
-		size_t len = (size_t)be_u(p + at, 4);
+		size_t len = (size_t)brook_be_get(p + at, 4);
 		at += 4;
 		s[i].idx = i;
 		s[i].off = scratch.len;
@@ -291,7 +274,7 @@ static void normalize_coll(const cql_type *t, const uint8_t *p, size_t n, brook_
 		s[i].len = scratch.len - s[i].off;
 		at += len;
 		if (map) {
-			len = (size_t)be_u(p + at, 4);
+			len = (size_t)brook_be_get(p + at, 4);
 			at += 4;
 			s[i].voff = scratch.len;
 			normalize(t->sub[1], p + at, len, &scratch);
@@ -313,7 +296,7 @@ static void normalize(const cql_type *t, const uint8_t *p, size_t n, brook_buf *
 	} else if (t->id == CQL_TYPE_TUPLE) {
 		size_t at = 0;
 		for (uint16_t i = 0; i < t->n && at + 4 <= n; i++) {
-			int32_t len = (int32_t)be_u(p + at, 4);
+			int32_t len = (int32_t)brook_be_get(p + at, 4);
 			at += 4;
 			if (len < 0) {
 				cql_wr_int(b, len);
@@ -489,12 +472,6 @@ static bool fn_is(const cql_term *t, const char *name, size_t nargs)
 	       t->n == nargs;
 }
 
-static void put_be(brook_buf *b, uint64_t v, size_t n)
-{
-	for (size_t i = n; i-- > 0;)
-		brook_buf_putc(b, (char)(v >> (i * 8)));
-}
-
 static int64_t floor_div(int64_t a, int64_t d)
 {
 	return a >= 0 ? a / d : -((-a + d - 1) / d);
@@ -565,14 +542,15 @@ static int conv_func(conv *c, const cql_type *t, const char *recv, const cql_ter
 		break;
 	}
 	case CQL_TYPE_DATE:
-		put_be(b, cql_date_from_days(floor_div(ms, MS_PER_DAY)), 4);
+		brook_buf_put_be(b, cql_date_from_days(floor_div(ms, MS_PER_DAY)), 4);
 		break;
 	case CQL_TYPE_TIME:
-		put_be(b, (uint64_t)((ms - floor_div(ms, MS_PER_DAY) * MS_PER_DAY) * 1000000), 8);
+		brook_buf_put_be(
+		    b, (uint64_t)((ms - floor_div(ms, MS_PER_DAY) * MS_PER_DAY) * 1000000), 8);
 		break;
 	case CQL_TYPE_BIGINT:
 	case CQL_TYPE_TIMESTAMP:
-		put_be(b, (uint64_t)ms, 8);
+		brook_buf_put_be(b, (uint64_t)ms, 8);
 		break;
 	}
 	return BROOK_OK;

@@ -2,7 +2,11 @@
  * test_store_engine.c — the store's LSM engine: murmur3 tokens, bloom filter, round
  * trips, newest-wins across memtable and sstables, tombstones, TTL with a fake clock,
  * clustering ranges, paged scans, compaction equivalence and purging, recovery after a
- * simulated crash, torn commit log tails, corrupt sstables, truncate, group commit.
+ * simulated crash, torn commit log tails, corrupt sstables, truncate, group commit; the
+ * memtable's B+tree against a sorted array; background flush and compaction: writes
+ * during a held flush and back-pressure, crashes mid-flush and mid-compaction, failing
+ * flushes and their retry, the purge rule, writers + readers + a scanner at once.
+ * Background jobs are held or failed through the engine's test hook (a gate).
  */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
@@ -649,15 +653,17 @@ static void test_compaction_equivalence(void **state)
 static void test_auto_flush_and_compaction(void **state)
 {
 	fx *f = *state;
-	f->o.memtable_bytes = 256 * 1024;
+	f->o.memtable_bytes = 128 * 1024;
 	f->o.compact_threshold = 3;
 	reopen(f);
-	char pk[16], v[64];
+	char pk[16], v[64], err[256];
 	for (int i = 0; i < 4000; i++) {
 		snprintf(pk, sizeof(pk), "k%d", i);
 		snprintf(v, sizeof(v), "value-%d-padding-padding-padding", i);
 		put(f, pk, "", 1, v, 10, 0);
 	}
+	/* Flushes and compactions run in the background: let them finish. */
+	assert_int_equal(store_engine_wait_idle(f->e, err, sizeof(err)), 0);
 	store_engine_stats st;
 	store_engine_get_stats(f->e, &st);
 	assert_true(st.flushes >= 3);
@@ -1116,6 +1122,689 @@ static void test_sstable_format(void **state)
 	store_sstable_close(s);
 }
 
+/* ---- the memtable's index ---- */
+
+static int under_valgrind(void)
+{
+	return getenv("BROOK_UNDER_VALGRIND") != NULL;
+}
+
+typedef struct ref_key {
+	int64_t token;
+	char pk[16];
+	size_t pklen;
+} ref_key;
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const ref_key *x = a, *y = b;
+	return store_pk_cmp(x->token, (const uint8_t *)x->pk, x->pklen, y->token,
+	                    (const uint8_t *)y->pk, y->pklen);
+}
+
+/* The first reference key >= (token, pk) (> if strict; pk NULL: token >= token). */
+static size_t ref_seek(const ref_key *keys, size_t n, int64_t token, const char *pk, int strict)
+{
+	for (size_t i = 0; i < n; i++) {
+		int c = pk ? store_pk_cmp(keys[i].token, (const uint8_t *)keys[i].pk, keys[i].pklen,
+		                          token, (const uint8_t *)pk, strlen(pk))
+		           : (keys[i].token < token ? -1 : 1);
+		if (c > 0 || (c == 0 && !strict))
+			return i;
+	}
+	return n;
+}
+
+/*
+ * Partitions with chosen tokens (many equal ones, so pk breaks ties) in random order:
+ * iteration is sorted and complete, get finds each, seek agrees with a sorted array —
+ * at every node split the B+tree makes.
+ */
+static void test_memtable_index(void **state)
+{
+	(void)state;
+	size_t n = under_valgrind() ? 1500 : 6000;
+	ref_key *keys = calloc(n, sizeof(*keys));
+	store_memtable *m = store_memtable_new(NULL);
+	unsigned seed = 7;
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245 + 12345;
+		/* 1/4 of the keys share one of 16 tokens; pks are unique */
+		keys[i].token = (seed >> 8) % 4 == 0 ? (int64_t)((seed >> 12) % 16) - 8
+		                                     : (int64_t)(seed * 2654435761u) - (1LL << 31);
+		keys[i].pklen = (size_t)snprintf(keys[i].pk, sizeof(keys[i].pk), "p%zu", i);
+		store_cell c = {.col = 1, .ts = 1, .vlen = 1, .value = (const uint8_t *)"v"};
+		store_row r = {.ck = (const uint8_t *)"", .del = nodel(), .cells = &c, .ncells = 1};
+		store_part mut = {.token = keys[i].token,
+		                  .pk = (const uint8_t *)keys[i].pk,
+		                  .pklen = (uint32_t)keys[i].pklen,
+		                  .del = nodel(),
+		                  .rows = &r,
+		                  .nrows = 1};
+		store_memtable_apply(m, &mut);
+		if (i % 3 == 0) { /* an update of an existing partition */
+			c.ts = 2;
+			store_memtable_apply(m, &mut);
+		}
+	}
+	assert_int_equal(store_memtable_count(m), n);
+	qsort(keys, n, sizeof(*keys), ref_cmp);
+	size_t i = 0;
+	store_mt_iter it;
+	const store_part *p;
+	for (store_memtable_first(m, &it); (p = store_mt_iter_part(&it));
+	     store_mt_iter_next(&it), i++) {
+		assert_true(i < n);
+		assert_int_equal(p->token, keys[i].token);
+		assert_int_equal(p->pklen, keys[i].pklen);
+		assert_memory_equal(p->pk, keys[i].pk, p->pklen);
+	}
+	assert_int_equal(i, n);
+	for (i = 0; i < n; i += 7) {
+		p = store_memtable_get(m, keys[i].token, (const uint8_t *)keys[i].pk,
+		                       keys[i].pklen);
+		assert_non_null(p);
+		assert_memory_equal(p->pk, keys[i].pk, keys[i].pklen);
+		long orig = strtol(keys[i].pk + 1, NULL, 10);
+		assert_int_equal(p->rows[0].cells[0].ts, orig % 3 == 0 ? 2 : 1);
+		assert_null(store_memtable_get(m, keys[i].token, (const uint8_t *)"absent", 6));
+	}
+	/* Seeks at, between and around the keys, by (token, pk) and by token alone; the
+	 * iterator then walks on in order. */
+	for (i = 0; i < n; i += 5) {
+		const char *probes[] = {keys[i].pk, "p", "zz"};
+		for (int k = 0; k < 3; k++)
+			for (int strict = 0; strict < 2; strict++) {
+				size_t want = ref_seek(keys, n, keys[i].token, probes[k], strict);
+				store_memtable_seek(m, keys[i].token, (const uint8_t *)probes[k],
+				                    strlen(probes[k]), strict, &it);
+				for (size_t w = want; w < want + 3; w++, store_mt_iter_next(&it)) {
+					p = store_mt_iter_part(&it);
+					if (w >= n) {
+						assert_null(p);
+						break;
+					}
+					assert_non_null(p);
+					assert_int_equal(p->pklen, keys[w].pklen);
+					assert_memory_equal(p->pk, keys[w].pk, p->pklen);
+				}
+			}
+		size_t want = ref_seek(keys, n, keys[i].token + 1, NULL, 0);
+		store_memtable_seek(m, keys[i].token + 1, NULL, 0, 0, &it);
+		p = store_mt_iter_part(&it);
+		if (want == n)
+			assert_null(p);
+		else
+			assert_int_equal(p->token, keys[want].token);
+	}
+	store_memtable_seek(m, INT64_MAX, (const uint8_t *)"~", 1, 0, &it);
+	assert_null(store_mt_iter_part(&it));
+	store_mt_iter first;
+	store_memtable_first(m, &first);
+	store_memtable_seek(m, INT64_MIN, NULL, 0, 0, &it);
+	assert_ptr_equal(store_mt_iter_part(&it), store_mt_iter_part(&first));
+	/* An empty memtable iterates nothing. */
+	store_memtable *e = store_memtable_new(NULL);
+	store_memtable_first(e, &it);
+	assert_null(store_mt_iter_part(&it));
+	store_memtable_seek(e, 0, NULL, 0, 0, &it);
+	assert_null(store_mt_iter_part(&it));
+	store_memtable_free(e);
+	store_memtable_free(m);
+	free(keys);
+}
+
+/* ---- background flush and compaction ---- */
+
+/*
+ * A test hook that can hold the background thread at the n-th call of an event until
+ * the test releases it, and then answer 0 (go on), 1 (crash) or -1 (I/O error).
+ */
+typedef struct gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	int event; /* the event to hold at */
+	int at;    /* ... at its at-th call (1-based); 0: never */
+	int calls;
+	int held; /* the thread is waiting in the hook */
+	int released;
+	int answer;    /* returned once released */
+	int fail_left; /* answer -1 to this many calls of `event` (no holding) */
+} gate;
+
+/* Never destroyed: an engine closed in teardown may still call the hook. */
+static gate g_gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0, 0};
+
+static void gate_init(int event, int at, int fail)
+{
+	pthread_mutex_lock(&g_gate.mu);
+	g_gate.event = event;
+	g_gate.at = at;
+	g_gate.calls = g_gate.held = g_gate.released = g_gate.answer = 0;
+	g_gate.fail_left = fail;
+	pthread_mutex_unlock(&g_gate.mu);
+}
+
+static int gate_hook(void *ctx, int event)
+{
+	gate *g = ctx;
+	int r = 0;
+	pthread_mutex_lock(&g->mu);
+	if (event == g->event) {
+		g->calls++;
+		if (g->fail_left > 0) {
+			g->fail_left--;
+			r = -1;
+		} else if (g->calls == g->at) {
+			g->held = 1;
+			pthread_cond_broadcast(&g->cond);
+			while (!g->released)
+				pthread_cond_wait(&g->cond, &g->mu);
+			g->held = 0;
+			r = g->answer;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return r;
+}
+
+static void gate_wait_held(void)
+{
+	pthread_mutex_lock(&g_gate.mu);
+	while (!g_gate.held)
+		pthread_cond_wait(&g_gate.cond, &g_gate.mu);
+	pthread_mutex_unlock(&g_gate.mu);
+}
+
+static int gate_is_held(void)
+{
+	pthread_mutex_lock(&g_gate.mu);
+	int h = g_gate.held;
+	pthread_mutex_unlock(&g_gate.mu);
+	return h;
+}
+
+static void gate_release(int answer)
+{
+	pthread_mutex_lock(&g_gate.mu);
+	g_gate.answer = answer;
+	g_gate.released = 1;
+	pthread_cond_broadcast(&g_gate.cond);
+	pthread_mutex_unlock(&g_gate.mu);
+}
+
+static void put_key(fx *f, const char *prefix, int i)
+{
+	char pk[32], v[64];
+	snprintf(pk, sizeof(pk), "%s%d", prefix, i);
+	snprintf(v, sizeof(v), "value-%d-of-%s-padding-padding", i, prefix);
+	put(f, pk, "", 1, v, 10, 0);
+}
+
+static void check_keys(fx *f, const char *prefix, int from, int to)
+{
+	char pk[32], want[80];
+	for (int i = from; i < to; i++) {
+		snprintf(pk, sizeof(pk), "%s%d", prefix, i);
+		snprintf(want, sizeof(want), ":1=value-%d-of-%s-padding-padding;", i, prefix);
+		assert_string_equal(read_all(f, pk), want);
+	}
+}
+
+/* Writes until the flusher holds in the hook (the memtable was switched). */
+static int fill_until_held(fx *f, const char *prefix)
+{
+	int i = 0;
+	while (!gate_is_held()) {
+		put_key(f, prefix, i++);
+		if (i > 100000)
+			fail_msg("no flush started after %d writes", i);
+	}
+	return i;
+}
+
+typedef struct bg_writer {
+	fx *f;
+	const char *prefix;
+	int n;
+	int done; /* atomic */
+	int failed;
+} bg_writer;
+
+static void *bg_writer_main(void *p)
+{
+	bg_writer *w = p;
+	char pk[32], v[64], err[256];
+	for (int i = 0; i < w->n; i++) {
+		snprintf(pk, sizeof(pk), "%s%d", w->prefix, i);
+		snprintf(v, sizeof(v), "value-%d-of-%s-padding-padding", i, w->prefix);
+		store_cell c = {
+		    .col = 1, .ts = 10, .vlen = (uint32_t)strlen(v), .value = (const uint8_t *)v};
+		store_row r = {.ck = (const uint8_t *)"", .del = nodel(), .cells = &c, .ncells = 1};
+		store_part m = {.pk = (const uint8_t *)pk,
+		                .pklen = (uint32_t)strlen(pk),
+		                .del = nodel(),
+		                .rows = &r,
+		                .nrows = 1};
+		if (store_engine_write(w->f->e, &m, 1, err, sizeof(err)) != 0) {
+			w->failed = 1;
+			break;
+		}
+	}
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * The flusher is held inside its first flush: writes go on (into the new memtable) and
+ * stay readable from both memtables; when the active one reaches its cap a writer
+ * waits (back-pressure) with memory bounded, and finishes once the flush completes.
+ */
+static void test_writes_continue_during_flush(void **state)
+{
+	fx *f = *state;
+	gate_init(STORE_HOOK_FLUSH, 1, 0);
+	f->o.memtable_bytes = 64 * 1024;
+	f->o.test_hook = gate_hook;
+	f->o.test_hook_ctx = &g_gate;
+	reopen(f);
+	int before = fill_until_held(f, "a");
+	/* The flush is stuck: these writes are acknowledged meanwhile. */
+	store_engine_stats st;
+	for (int i = 0; i < 100; i++)
+		put_key(f, "b", i);
+	store_engine_get_stats(f->e, &st);
+	assert_true(gate_is_held());
+	assert_int_equal(st.flushes, 0);
+	assert_int_equal(st.memtables, 2);
+	assert_true(st.flush_pending_bytes >= f->o.memtable_bytes);
+	check_keys(f, "a", 0, before);
+	check_keys(f, "b", 0, 100);
+	/* A writer that fills the active memtable to its cap waits for the flush. */
+	bg_writer w = {f, "c", 5000, 0, 0};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, bg_writer_main, &w), 0);
+	for (;;) {
+		store_engine_get_stats(f->e, &st);
+		if (st.write_stalls > 0)
+			break;
+		assert_false(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE)); /* it cannot finish */
+		usleep(1000);
+	}
+	assert_true(gate_is_held());
+	assert_int_equal(st.memtables, 2);
+	/* cap = 9/8 of memtable_bytes, plus the one write that crossed it */
+	assert_true(st.memtable_bytes <= f->o.memtable_bytes + f->o.memtable_bytes / 8 + 1024);
+	assert_int_equal(st.flushes, 0);
+	gate_release(0);
+	pthread_join(t, NULL);
+	assert_false(w.failed);
+	char err[256];
+	assert_int_equal(store_engine_wait_idle(f->e, err, sizeof(err)), 0);
+	store_engine_get_stats(f->e, &st);
+	assert_true(st.flushes >= 2);
+	assert_true(st.write_stalls >= 1);
+	assert_true(st.flush_bytes_written > 0);
+	assert_true(st.memtables <= 2);
+	check_keys(f, "a", 0, before);
+	check_keys(f, "c", 0, 5000);
+	reopen(f);
+	check_keys(f, "b", 0, 100);
+	check_keys(f, "c", 0, 5000);
+}
+
+static int count_tmp(fx *f)
+{
+	DIR *d = opendir(f->dir);
+	assert_non_null(d);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		n += l > 4 && strcmp(de->d_name + l - 4, ".tmp") == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+/* A crash in the middle of a flush, with writes acknowledged meanwhile: nothing lost. */
+static void test_abandon_mid_flush(void **state)
+{
+	fx *f = *state;
+	gate_init(STORE_HOOK_FLUSH, 5, 0);
+	f->o.memtable_bytes = 64 * 1024;
+	f->o.test_hook = gate_hook;
+	f->o.test_hook_ctx = &g_gate;
+	reopen(f);
+	int before = fill_until_held(f, "a");
+	for (int i = 0; i < 150; i++)
+		put_key(f, "b", i);
+	gate_release(1); /* the flusher "dies" after its 5th partition */
+	store_engine_abandon(f->e);
+	f->e = NULL;
+	assert_int_equal(count_tmp(f), 1); /* the crash left the partial sstable */
+	f->o.test_hook = NULL;
+	reopen(f);
+	assert_int_equal(count_tmp(f), 0);
+	check_keys(f, "a", 0, before);
+	check_keys(f, "b", 0, 150);
+}
+
+/*
+ * A crash in the middle of a compaction that purges: the inputs stay, so the purged
+ * tombstone's older data does not come back.
+ */
+static void test_abandon_mid_compaction(void **state)
+{
+	fx *f = *state;
+	gate_init(STORE_HOOK_COMPACT, 3, 0);
+	f->o.gc_grace_seconds = 0;
+	f->o.compact_threshold = 0;
+	f->o.test_hook = gate_hook;
+	f->o.test_hook_ctx = &g_gate;
+	reopen(f);
+	for (int i = 0; i < 20; i++)
+		put_key(f, "k", i);
+	flush(f);
+	for (int i = 0; i < 20; i += 2) {
+		char pk[16];
+		snprintf(pk, sizeof(pk), "k%d", i);
+		del_part(f, pk, 20);
+	}
+	flush(f);
+	fake_now += 10;
+	gate_release(1); /* crash at the 3rd partition written */
+	char err[256];
+	assert_int_equal(store_engine_compact(f->e, err, sizeof(err)), -1);
+	store_engine_abandon(f->e);
+	f->e = NULL;
+	assert_int_equal(count_tmp(f), 1);
+	f->o.test_hook = NULL;
+	reopen(f);
+	for (int i = 0; i < 20; i++) {
+		char pk[16];
+		snprintf(pk, sizeof(pk), "k%d", i);
+		if (i % 2 == 0)
+			assert_string_equal(read_all(f, pk), "");
+		else
+			check_keys(f, "k", i, i + 1);
+	}
+	compact(f);
+	for (int i = 0; i < 20; i++) {
+		char pk[16];
+		snprintf(pk, sizeof(pk), "k%d", i);
+		if (i % 2 == 0)
+			assert_string_equal(read_all(f, pk), "");
+	}
+	check_keys(f, "k", 1, 2);
+}
+
+/*
+ * Flushes that fail (disk full) keep the data readable and its commit log; writers are
+ * refused only once both memtables are full; the retry succeeds and nothing is lost.
+ */
+static void test_flush_failure_and_retry(void **state)
+{
+	fx *f = *state;
+	gate_init(STORE_HOOK_FLUSH, 0, 1000000);
+	f->o.memtable_bytes = 32 * 1024;
+	f->o.test_hook = gate_hook;
+	f->o.test_hook_ctx = &g_gate;
+	reopen(f);
+	char pk[32], v[64], err[256];
+	int i, refused = 0;
+	for (i = 0; i < 20000 && !refused; i++) {
+		snprintf(pk, sizeof(pk), "k%d", i);
+		snprintf(v, sizeof(v), "value-%d-of-k-padding-padding", i);
+		store_cell c = {
+		    .col = 1, .ts = 10, .vlen = (uint32_t)strlen(v), .value = (const uint8_t *)v};
+		store_row r = {.ck = (const uint8_t *)"", .del = nodel(), .cells = &c, .ncells = 1};
+		store_part m = {.pk = (const uint8_t *)pk,
+		                .pklen = (uint32_t)strlen(pk),
+		                .del = nodel(),
+		                .rows = &r,
+		                .nrows = 1};
+		refused = store_engine_write(f->e, &m, 1, err, sizeof(err)) != 0;
+	}
+	assert_true(refused);
+	assert_non_null(strstr(err, "refused"));
+	assert_non_null(strstr(err, "simulated I/O error"));
+	int acked = i - 1;
+	store_engine_stats st;
+	store_engine_get_stats(f->e, &st);
+	assert_true(st.flush_failures >= 1);
+	assert_true(st.writes_refused >= 1);
+	assert_int_equal(st.flushes, 0);
+	assert_int_equal(st.memtables, 2);
+	/* the refused write was not applied */
+	snprintf(pk, sizeof(pk), "k%d", acked);
+	assert_string_equal(read_all(f, pk), "");
+	check_keys(f, "k", 0, acked);
+	assert_int_equal(store_engine_flush(f->e, err, sizeof(err)), -1);
+	assert_int_equal(store_engine_wait_idle(f->e, err, sizeof(err)), -1);
+	/* The disk has room again: the next attempt succeeds. */
+	pthread_mutex_lock(&g_gate.mu);
+	g_gate.fail_left = 0;
+	pthread_mutex_unlock(&g_gate.mu);
+	assert_int_equal(store_engine_flush(f->e, err, sizeof(err)), 0);
+	store_engine_get_stats(f->e, &st);
+	assert_true(st.flushes >= 2);
+	assert_int_equal(st.memtables, 1);
+	put_key(f, "after", 1);
+	crash_and_reopen(f);
+	check_keys(f, "k", 0, acked);
+	check_keys(f, "after", 1, 2);
+}
+
+/*
+ * PURGING: data older than a purgeable tombstone but outside the compaction (written
+ * to the memtable when it starts) keeps the tombstone alive; once that data is in the
+ * inputs too, the tombstone and the data go.
+ */
+static void test_purge_waits_for_outside_data(void **state)
+{
+	fx *f = *state;
+	gate_init(STORE_HOOK_COMPACT_START, 1, 0);
+	f->o.gc_grace_seconds = 0;
+	f->o.compact_threshold = 2;
+	f->o.test_hook = gate_hook;
+	f->o.test_hook_ctx = &g_gate;
+	reopen(f);
+	put(f, "k", "", 1, "old", 5, 0);
+	put(f, "j", "", 1, "old", 5, 0);
+	flush(f);
+	del_part(f, "k", 10);
+	del_part(f, "j", 10);
+	fake_now += 5;
+	flush(f); /* the second sstable: an automatic compaction starts and is held */
+	gate_wait_held();
+	/* older than k's deletion, newer than j's: written while the compaction runs */
+	put(f, "k", "", 1, "late", 7, 0);
+	put(f, "j", "", 1, "late", 11, 0);
+	gate_release(0);
+	char err[256];
+	assert_int_equal(store_engine_wait_idle(f->e, err, sizeof(err)), 0);
+	store_engine_stats st;
+	store_engine_get_stats(f->e, &st);
+	assert_int_equal(st.compactions, 1);
+	assert_string_equal(read_all(f, "k"), "");         /* the deletion was kept */
+	assert_string_equal(read_all(f, "j"), ":1=late;"); /* newer than the deletion */
+	reopen(f);
+	assert_string_equal(read_all(f, "k"), "");
+	f->o.test_hook = NULL;
+	reopen(f);
+	compact(f); /* now everything is in the inputs: purged for good */
+	assert_string_equal(read_all(f, "k"), "");
+	assert_string_equal(read_all(f, "j"), ":1=late;");
+	store_engine_get_stats(f->e, &st);
+	assert_int_equal(st.sstables, 1);
+}
+
+/*
+ * Writers, readers and a scanner at once, over a tiny memtable: many flushes and
+ * compactions run under them. Every acknowledged write is readable with at least its
+ * version, scans stay ordered, at most two memtables exist; all survives a reopen.
+ */
+typedef struct mix {
+	fx *f;
+	int id;
+	int keys, rounds;
+	int acked; /* atomic: writes acknowledged, in order */
+	int stop;  /* atomic */
+	int bad;
+	char what[128];
+} mix;
+
+static void mix_key(const mix *m, int j, char *pk, size_t n)
+{
+	snprintf(pk, n, "w%d-%d", m->id, j % m->keys);
+}
+
+static void *mix_writer(void *p)
+{
+	mix *m = p;
+	char pk[32], v[32], err[256];
+	for (int j = 0; j < m->keys * m->rounds; j++) {
+		mix_key(m, j, pk, sizeof(pk));
+		snprintf(v, sizeof(v), "r%06d-xxxxxxxxxxxxxxxx", j / m->keys);
+		store_cell c = {.col = 1,
+		                .ts = 100 + j,
+		                .vlen = (uint32_t)strlen(v),
+		                .value = (const uint8_t *)v};
+		store_row r = {.ck = (const uint8_t *)"", .del = nodel(), .cells = &c, .ncells = 1};
+		store_part mu = {.pk = (const uint8_t *)pk,
+		                 .pklen = (uint32_t)strlen(pk),
+		                 .del = nodel(),
+		                 .rows = &r,
+		                 .nrows = 1};
+		if (store_engine_write(m->f->e, &mu, 1, err, sizeof(err)) != 0) {
+			snprintf(m->what, sizeof(m->what), "write: %s", err);
+			m->bad = 1;
+			break;
+		}
+		__atomic_store_n(&m->acked, j + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static int first_cell_cb(void *ctx, const store_part *p, const store_row *r)
+{
+	(void)p;
+	char *out = ctx;
+	snprintf(out, 32, "%.*s", (int)r->cells[0].vlen, (const char *)r->cells[0].value);
+	return 1;
+}
+
+static void *mix_reader(void *p)
+{
+	mix *m = p; /* m[0], m[1]: the writers; this is m[2] */
+	unsigned seed = 99;
+	char pk[32], got[32], err[256];
+	store_read_opts ro = {.range.flags = STORE_B_START_UNBOUNDED | STORE_B_END_UNBOUNDED};
+	while (!__atomic_load_n(&m[2].stop, __ATOMIC_ACQUIRE) && !m[2].bad) {
+		seed = seed * 1103515245 + 12345;
+		mix *w = &m[(seed >> 4) & 1];
+		int acked = __atomic_load_n(&w->acked, __ATOMIC_ACQUIRE);
+		if (!acked)
+			continue;
+		int j = (int)((seed >> 8) % (unsigned)acked);
+		mix_key(w, j, pk, sizeof(pk));
+		got[0] = 0;
+		if (store_engine_read(m[2].f->e, (const uint8_t *)pk, strlen(pk), &ro,
+		                      first_cell_cb, got, err, sizeof(err)) != 0) {
+			snprintf(m[2].what, sizeof(m[2].what), "read: %s", err);
+			m[2].bad = 1;
+		} else if (got[0] != 'r' || atoi(got + 1) < j / w->keys) {
+			snprintf(m[2].what, sizeof(m[2].what), "%s: '%s' older than round %d", pk,
+			         got, j / w->keys);
+			m[2].bad = 1;
+		}
+		store_engine_stats st;
+		store_engine_get_stats(m[2].f->e, &st);
+		if (st.memtables > 2 ||
+		    st.memtable_bytes > m[2].f->o.memtable_bytes * 9 / 8 + 1024) {
+			snprintf(m[2].what, sizeof(m[2].what),
+			         "memory: %" PRIu64 " memtables, %" PRIu64 " bytes", st.memtables,
+			         st.memtable_bytes);
+			m[2].bad = 1;
+		}
+	}
+	return NULL;
+}
+
+static void *mix_scanner(void *p)
+{
+	mix *m = p; /* this is m[3] */
+	char err[256];
+	while (!__atomic_load_n(&m[3].stop, __ATOMIC_ACQUIRE) && !m[3].bad) {
+		scan_acc acc = {.order_ok = 1};
+		uint64_t n;
+		if (store_engine_scan(m[3].f->e, INT64_MIN, INT64_MAX, NULL, 0, 0, scan_cb, &acc,
+		                      NULL, &n, err, sizeof(err)) != 0) {
+			snprintf(m[3].what, sizeof(m[3].what), "scan: %s", err);
+			m[3].bad = 1;
+		} else if (!acc.order_ok || n > (uint64_t)(m[0].keys + m[1].keys)) {
+			snprintf(m[3].what, sizeof(m[3].what), "scan: %" PRIu64 " rows, order %d",
+			         n, acc.order_ok);
+			m[3].bad = 1;
+		}
+		brook_buf_release(&acc.keys);
+	}
+	return NULL;
+}
+
+static void test_concurrent_flush_and_compaction(void **state)
+{
+	fx *f = *state;
+	int vg = under_valgrind();
+	f->o.memtable_bytes = 16 * 1024;
+	f->o.sync_mode = STORE_SYNC_PERIODIC; /* durability is not the point here: speed */
+	f->o.compact_threshold = 3;
+	reopen(f);
+	mix m[4];
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < 4; i++) {
+		m[i].f = f;
+		m[i].id = i;
+		m[i].keys = vg ? 150 : 600;
+		m[i].rounds = vg ? 3 : 6;
+	}
+	pthread_t t[4];
+	assert_int_equal(pthread_create(&t[0], NULL, mix_writer, &m[0]), 0);
+	assert_int_equal(pthread_create(&t[1], NULL, mix_writer, &m[1]), 0);
+	assert_int_equal(pthread_create(&t[2], NULL, mix_reader, m), 0);
+	assert_int_equal(pthread_create(&t[3], NULL, mix_scanner, m), 0);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	__atomic_store_n(&m[2].stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&m[3].stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t[2], NULL);
+	pthread_join(t[3], NULL);
+	for (int i = 0; i < 4; i++)
+		if (m[i].bad)
+			fail_msg("thread %d: %s", i, m[i].what);
+	char err[256];
+	assert_int_equal(store_engine_wait_idle(f->e, err, sizeof(err)), 0);
+	store_engine_stats st;
+	store_engine_get_stats(f->e, &st);
+	assert_true(st.flushes >= 5);
+	assert_true(st.compactions >= 1);
+	assert_true(st.memtables <= 2);
+	assert_int_equal(st.writes, (uint64_t)(2 * m[0].keys * m[0].rounds));
+	/* Every key holds its last round, before and after a reopen. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int w = 0; w < 2; w++)
+			for (int k = 0; k < m[w].keys; k++) {
+				char pk[32], want[48];
+				mix_key(&m[w], k, pk, sizeof(pk));
+				snprintf(want, sizeof(want), ":1=r%06d-xxxxxxxxxxxxxxxx;",
+				         m[w].rounds - 1);
+				assert_string_equal(read_all(f, pk), want);
+			}
+		reopen(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1141,6 +1830,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sstable_format, setup, teardown),
 	    cmocka_unit_test(test_merge_is_idempotent),
 	    cmocka_unit_test_setup_teardown(test_sigkill_recovery, setup, teardown),
+	    cmocka_unit_test(test_memtable_index),
+	    cmocka_unit_test_setup_teardown(test_writes_continue_during_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abandon_mid_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abandon_mid_compaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flush_failure_and_retry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge_waits_for_outside_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_flush_and_compaction, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
