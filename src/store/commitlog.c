@@ -463,5 +463,10 @@ int store_commitlog_drop_before(store_commitlog *cl, uint64_t seq)
 
 unsigned store_commitlog_segments(const store_commitlog *cl)
 {
-	return cl->nsegs;
+	/* roll and drop_before change nsegs under mu (stats read from other threads). */
+	store_commitlog *m = (store_commitlog *)cl;
+	pthread_mutex_lock(&m->mu);
+	unsigned n = cl->nsegs;
+	pthread_mutex_unlock(&m->mu);
+	return n;
 }

@@ -184,7 +184,32 @@ static void test_big_endian(void **state)
 	brook_buf_put_be64(&b, 0x0102030405060708ull);
 	assert_int_equal(b.len, sizeof(want));
 	assert_memory_equal(b.data, want, sizeof(want));
+	/* Any width: 3 bytes of 0x123456, 5 of 0x0102030405. */
+	brook_buf_reset(&b);
+	brook_buf_put_be(&b, 0x123456, 3);
+	brook_buf_put_be(&b, 0x0102030405ull, 5);
+	assert_int_equal(b.len, 8);
+	assert_memory_equal(b.data, "\x12\x34\x56\x01\x02\x03\x04\x05", 8);
+	assert_int_equal(brook_be_get((const uint8_t *)b.data, 3), 0x123456);
+	assert_int_equal(brook_be_get((const uint8_t *)b.data + 3, 5), 0x0102030405ull);
+	uint8_t p[8];
+	brook_be_put(p, 0xfedcba9876543210ull, 8);
+	assert_int_equal(brook_be_get(p, 8), 0xfedcba9876543210ull);
 	brook_buf_release(&b);
+}
+
+static void test_bytes_cmp(void **state)
+{
+	(void)state;
+	assert_int_equal(brook_bytes_cmp("abc", 3, "abc", 3), 0);
+	assert_true(brook_bytes_cmp("abc", 3, "abd", 3) < 0);
+	assert_true(brook_bytes_cmp("abd", 3, "abc", 3) > 0);
+	/* A prefix sorts first; bytes compare unsigned. */
+	assert_true(brook_bytes_cmp("ab", 2, "abc", 3) < 0);
+	assert_true(brook_bytes_cmp("abc", 3, "ab", 2) > 0);
+	assert_true(brook_bytes_cmp("\x01", 1, "\xff", 1) < 0);
+	assert_int_equal(brook_bytes_cmp(NULL, 0, NULL, 0), 0);
+	assert_true(brook_bytes_cmp(NULL, 0, "a", 1) < 0);
 }
 
 int main(void)
@@ -198,6 +223,7 @@ int main(void)
 	    cmocka_unit_test(test_integers_match_printf),
 	    cmocka_unit_test(test_json_escape),
 	    cmocka_unit_test(test_big_endian),
+	    cmocka_unit_test(test_bytes_cmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
