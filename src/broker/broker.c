@@ -798,24 +798,9 @@ broker *broker_open(const brook_config *cfg, char *err, size_t errlen)
 	snprintf(b->advertised, sizeof b->advertised, "%s:%d", b->advertised_host,
 		 b->advertised_port);
 
-	const char *ml = brook_config_str(cfg, "broker.metrics_listen");
-	if (ml && *ml) {
-		char *mh = NULL;
-		int mp = 0;
-		if (brook_parse_hostport(ml, &mh, &mp) != BROOK_OK) {
-			snprintf(err, errlen, "broker.metrics_listen: '%s' is not HOST:PORT", ml);
-			goto fail_net;
-		}
-		brook_httpd_opts ho = {.host = mh, .port = mp, .threads = 1, .component = LOG};
-		brook_http_route routes[] = {{"GET", "/metrics", metrics_handler, b}};
-		char herr[256];
-		b->http = brook_httpd_open(&ho, routes, 1, herr, sizeof herr);
-		free(mh);
-		if (!b->http) {
-			snprintf(err, errlen, "metrics listener: %s", herr);
-			goto fail_net;
-		}
-	}
+	if (brook_httpd_open_metrics(cfg, "broker.metrics_listen", LOG, metrics_handler, b,
+				     &b->http, err, errlen) != BROOK_OK)
+		goto fail_net;
 
 	pthread_create(&b->flusher, NULL, flusher_main, b);
 	uv_async_init(&b->loop, &b->flushed_async, on_flushed);

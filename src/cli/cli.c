@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,4 +267,35 @@ int brook_cli_wait_signal(void)
 	while (sigwait(&set, &sig) != 0)
 		;
 	return sig;
+}
+
+static void *serve_thread(void *arg)
+{
+	const brook_cli_server *srv = ((void **)arg)[0];
+	srv->run(((void **)arg)[1]);
+	return NULL;
+}
+
+int brook_cli_serve(brook_cli *cli, const brook_cli_server *srv)
+{
+	brook_cli_block_signals();
+	char err[512];
+	void *s = srv->open(cli->cfg, err, sizeof err);
+	if (!s) {
+		brook_error(srv->comp, "cannot start: %s", err);
+		brook_cli_release(cli);
+		return 1;
+	}
+	srv->ready(s);
+	void *args[2] = {(void *)srv, s};
+	pthread_t t;
+	pthread_create(&t, NULL, serve_thread, args);
+	int sig = brook_cli_wait_signal();
+	brook_info(srv->comp, "signal %d received; shutting down", sig);
+	srv->stop(s);
+	pthread_join(t, NULL);
+	srv->close(s);
+	brook_info(srv->comp, "stopped");
+	brook_cli_release(cli);
+	return 0;
 }

@@ -66,6 +66,21 @@ const char *brook_cli_opt_value(const brook_cli *cli, const char *name);
 void brook_cli_block_signals(void);
 int brook_cli_wait_signal(void);
 
+/* A server whose run() serves on the calling thread until stop() (any thread). */
+typedef struct brook_cli_server {
+	const char *comp; /* log component */
+	void *(*open)(const brook_config *cfg, char *err, size_t errlen);
+	void (*ready)(void *srv); /* logs the line containing "ready" */
+	void (*run)(void *srv);
+	void (*stop)(void *srv);
+	void (*close)(void *srv);
+} brook_cli_server;
+
+/* The life of a server command after brook_cli_parse: blocks SIGINT/SIGTERM, opens the
+ * server (failure: logged, exit code 1), logs ready, runs it on a thread until a signal,
+ * then stops, joins and closes it. Releases cli; returns the exit code. */
+int brook_cli_serve(brook_cli *cli, const brook_cli_server *srv);
+
 /* Every configuration table brook knows (config_schema.c); registers them all. */
 void brook_cli_register_config(brook_config *cfg);
 

@@ -1,7 +1,4 @@
 /* brook broker — the Kafka-protocol broker. */
-#include <pthread.h>
-#include <stdio.h>
-
 #include "broker/broker.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -25,26 +22,14 @@ static const brook_cli_spec spec = {
 	.max_args = 0,
 };
 
-static void *run(void *arg)
+static void *open_server(const brook_config *cfg, char *err, size_t errlen)
 {
-	broker_run(arg);
-	return NULL;
+	return broker_open(cfg, err, errlen);
 }
 
-int cmd_broker(int argc, char **argv)
+static void ready(void *srv)
 {
-	brook_cli cli;
-	int rc = brook_cli_parse(&cli, &spec, argc, argv);
-	if (rc != BROOK_CLI_RUN)
-		return brook_cli_exit_code(rc);
-	brook_cli_block_signals();
-	char err[512];
-	broker *b = broker_open(cli.cfg, err, sizeof err);
-	if (!b) {
-		brook_error("broker", "cannot start: %s", err);
-		brook_cli_release(&cli);
-		return 1;
-	}
+	broker *b = srv;
 	if (broker_metrics_port(b))
 		brook_info("broker", "ready: Kafka broker on %s (advertised as %s), metrics on "
 			   "http://%s:%d/metrics", broker_listen_addr(b), broker_advertised(b),
@@ -52,14 +37,30 @@ int cmd_broker(int argc, char **argv)
 	else
 		brook_info("broker", "ready: Kafka broker on %s (advertised as %s)",
 			   broker_listen_addr(b), broker_advertised(b));
-	pthread_t t;
-	pthread_create(&t, NULL, run, b);
-	int sig = brook_cli_wait_signal();
-	brook_info("broker", "signal %d received; shutting down", sig);
-	broker_stop(b);
-	pthread_join(t, NULL);
-	broker_close(b);
-	brook_info("broker", "stopped");
-	brook_cli_release(&cli);
-	return 0;
+}
+
+static void run(void *srv)
+{
+	broker_run(srv);
+}
+
+static void stop(void *srv)
+{
+	broker_stop(srv);
+}
+
+static void close_server(void *srv)
+{
+	broker_close(srv);
+}
+
+static const brook_cli_server server = {"broker", open_server, ready, run, stop, close_server};
+
+int cmd_broker(int argc, char **argv)
+{
+	brook_cli cli;
+	int rc = brook_cli_parse(&cli, &spec, argc, argv);
+	if (rc != BROOK_CLI_RUN)
+		return brook_cli_exit_code(rc);
+	return brook_cli_serve(&cli, &server);
 }

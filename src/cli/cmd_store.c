@@ -1,7 +1,4 @@
 /* brook store — the CQL store. */
-#include <pthread.h>
-#include <stdio.h>
-
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "core/log.h"
@@ -26,11 +23,37 @@ static const brook_cli_spec spec = {
 	.max_args = 0,
 };
 
-static void *run(void *arg)
+static void *open_server(const brook_config *cfg, char *err, size_t errlen)
 {
-	store_server_run(arg);
-	return NULL;
+	return store_server_open(cfg, err, errlen);
 }
+
+static void ready(void *srv)
+{
+	store_server *s = srv;
+	if (store_server_metrics_port(s))
+		brook_info("store", "ready: CQL store on %s, metrics on http://127.0.0.1:%d/metrics",
+			   store_server_listen_addr(s), store_server_metrics_port(s));
+	else
+		brook_info("store", "ready: CQL store on %s", store_server_listen_addr(s));
+}
+
+static void run(void *srv)
+{
+	store_server_run(srv);
+}
+
+static void stop(void *srv)
+{
+	store_server_stop(srv);
+}
+
+static void close_server(void *srv)
+{
+	store_server_close(srv);
+}
+
+static const brook_cli_server server = {"store", open_server, ready, run, stop, close_server};
 
 int cmd_store(int argc, char **argv)
 {
@@ -38,27 +61,5 @@ int cmd_store(int argc, char **argv)
 	int rc = brook_cli_parse(&cli, &spec, argc, argv);
 	if (rc != BROOK_CLI_RUN)
 		return brook_cli_exit_code(rc);
-	brook_cli_block_signals();
-	char err[512];
-	store_server *s = store_server_open(cli.cfg, err, sizeof err);
-	if (!s) {
-		brook_error("store", "cannot start: %s", err);
-		brook_cli_release(&cli);
-		return 1;
-	}
-	if (store_server_metrics_port(s))
-		brook_info("store", "ready: CQL store on %s, metrics on http://127.0.0.1:%d/metrics",
-			   store_server_listen_addr(s), store_server_metrics_port(s));
-	else
-		brook_info("store", "ready: CQL store on %s", store_server_listen_addr(s));
-	pthread_t t;
-	pthread_create(&t, NULL, run, s);
-	int sig = brook_cli_wait_signal();
-	brook_info("store", "signal %d received; shutting down", sig);
-	store_server_stop(s);
-	pthread_join(t, NULL);
-	store_server_close(s);
-	brook_info("store", "stopped");
-	brook_cli_release(&cli);
-	return 0;
+	return brook_cli_serve(&cli, &server);
 }

@@ -669,3 +669,29 @@ int brook_parse_hostport(const char *s, char **host, int *port)
 	*port = (int)v;
 	return BROOK_OK;
 }
+
+int brook_httpd_open_metrics(const brook_config *cfg, const char *key, const char *component,
+			     brook_http_handler handler, void *arg, brook_httpd **out, char *err,
+			     size_t errlen)
+{
+	*out = NULL;
+	const char *listen = brook_config_str(cfg, key);
+	if (!listen || !*listen)
+		return BROOK_OK;
+	char *host = NULL;
+	int port = 0;
+	if (brook_parse_hostport(listen, &host, &port) != BROOK_OK) {
+		snprintf(err, errlen, "%s: '%s' is not HOST:PORT", key, listen);
+		return BROOK_ERR;
+	}
+	brook_httpd_opts ho = {.host = host, .port = port, .threads = 1, .component = component};
+	brook_http_route routes[] = {{"GET", "/metrics", handler, arg}};
+	char herr[256];
+	*out = brook_httpd_open(&ho, routes, 1, herr, sizeof herr);
+	free(host);
+	if (!*out) {
+		snprintf(err, errlen, "metrics listener (%s): %s", key, herr);
+		return BROOK_ERR;
+	}
+	return BROOK_OK;
+}

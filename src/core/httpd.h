@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/config.h"
 
 typedef struct brook_httpd brook_httpd;
 typedef struct brook_http_request brook_http_request;
@@ -54,6 +55,12 @@ typedef struct brook_httpd_opts {
 brook_httpd *brook_httpd_open(const brook_httpd_opts *opts, const brook_http_route *routes,
 			      size_t n, char *err, size_t errlen);
 int brook_httpd_port(const brook_httpd *h);
+/* A server's /metrics endpoint: handler on GET /metrics at the HOST:PORT held by config
+ * key `key` (port 0 picks one), one thread. *out is NULL when the key is empty (metrics
+ * off). BROOK_ERR with a message naming the key. */
+int brook_httpd_open_metrics(const brook_config *cfg, const char *key, const char *component,
+			     brook_http_handler handler, void *arg, brook_httpd **out, char *err,
+			     size_t errlen);
 void brook_httpd_close(brook_httpd *h);
 
 const char *brook_http_method(const brook_http_request *req);

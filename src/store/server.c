@@ -1085,25 +1085,11 @@ store_server *store_server_open(const brook_config *cfg, char *err, size_t errle
 	s->port = brook_net_port(s->net);
 	snprintf(s->listen_addr, sizeof s->listen_addr, strchr(s->host, ':') ? "[%s]:%d" : "%s:%d",
 		 s->host, s->port);
-	const char *ml = brook_config_str(cfg, "store.metrics_listen");
-	if (ml && *ml) {
-		char *mh = NULL;
-		int mp = 0;
-		if (brook_parse_hostport(ml, &mh, &mp) != BROOK_OK) {
-			snprintf(err, errlen, "store.metrics_listen: '%s' is not HOST:PORT", ml);
-			goto fail_net;
-		}
-		brook_httpd_opts ho = {.host = mh, .port = mp, .threads = 1, .component = COMP};
-		brook_http_route routes[] = {{"GET", "/metrics", metrics_handler, s}};
-		char herr[256];
-		s->http = brook_httpd_open(&ho, routes, 1, herr, sizeof herr);
-		free(mh);
-		if (!s->http) {
-			snprintf(err, errlen, "metrics listener: %s", herr);
-			goto fail_net;
-		}
+	if (brook_httpd_open_metrics(cfg, "store.metrics_listen", COMP, metrics_handler, s,
+				     &s->http, err, errlen) != BROOK_OK)
+		goto fail_net;
+	if (s->http)
 		s->metrics_port = brook_httpd_port(s->http);
-	}
 	pthread_create(&s->syncer, NULL, syncer_main, s);
 	return s;
 
