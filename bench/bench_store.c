@@ -406,7 +406,7 @@ static void print_rss(const char *pid)
 int main(int argc, char **argv)
 {
 	const char *cql = NULL, *store_pid = NULL;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			printf("usage: bench_store --cql HOST:PORT [--pg DSN] [--rows N] [--batch B] "
@@ -431,7 +431,6 @@ int main(int argc, char **argv)
 			store_pid = v;
 		else
 			die("unknown option %s (see --help)", a);
-		i++;
 	}
 	if (!cql || g_rows < 1 || g_batch < 1 || g_inflight < 1)
 		die("--cql HOST:PORT is required (see --help)");
