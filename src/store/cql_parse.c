@@ -22,6 +22,7 @@
  */
 #include "store/cql_parse.h"
 
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -50,6 +51,7 @@ typedef struct parser {
 	char *err;
 	size_t errlen;
 	jmp_buf jb;
+	cql_tok verb; /* the statement's first token (messages) */
 } parser;
 
 /* ---- tokens ---- */
@@ -1214,6 +1216,37 @@ static cql_stmt *p_create_table(parser *p, cql_pos pos)
 	return st;
 }
 
+/* Statements Cassandra has and brook's store does not: a clear message, not a bare
+ * syntax error. `what` is the statement's first word(s). */
+static const char *const unsupported_objects[] = {
+	"index", "custom", "type", "function", "aggregate", "materialized", "role", "user",
+	"trigger", "or", NULL,
+};
+
+static void unsupported(parser *p, const cql_tok *t, const char *verb) __attribute__((noreturn));
+static void unsupported(parser *p, const cql_tok *t, const char *verb)
+{
+	char what[128];
+	snprintf(what, sizeof what, "%s statements are not supported by brook's store", verb);
+	fail_at(p, t, what);
+}
+
+static void unsupported_object(parser *p, const cql_tok *verb_tok, const char *verb)
+{
+	for (size_t i = 0; unsupported_objects[i]; i++)
+		if (is_kw(p, 0, unsupported_objects[i])) {
+			char v[64];
+			snprintf(v, sizeof v, "%s %s", verb,
+				 strcmp(unsupported_objects[i], "or") == 0 ? "OR REPLACE"
+				 : strcmp(unsupported_objects[i], "custom") == 0 ? "CUSTOM INDEX"
+				 : strcmp(unsupported_objects[i], "materialized") == 0
+				       ? "MATERIALIZED VIEW" : unsupported_objects[i]);
+			for (char *c = v; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
+			unsupported(p, verb_tok, v);
+		}
+}
+
 static cql_stmt *p_create(parser *p, cql_pos pos)
 {
 	if (accept_kw(p, "keyspace") || accept_kw(p, "schema")) {
@@ -1231,6 +1264,7 @@ static cql_stmt *p_create(parser *p, cql_pos pos)
 	}
 	if (accept_kw(p, "table") || accept_kw(p, "columnfamily"))
 		return p_create_table(p, pos);
+	unsupported_object(p, &p->verb, "create");
 	no_viable(p);
 }
 
@@ -1252,12 +1286,23 @@ static cql_stmt *p_drop(parser *p, cql_pos pos)
 		st->u.drop.name = p_qname(p);
 		return st;
 	}
+	unsupported_object(p, &p->verb, "drop");
 	no_viable(p);
 }
 
 static cql_stmt *p_statement(parser *p)
 {
 	cql_pos pos = here(p);
+	p->verb = *la(p, 0);
+	static const char *const verbs[] = {"alter", "grant", "revoke", "list", NULL};
+	for (size_t i = 0; verbs[i]; i++)
+		if (is_kw(p, 0, verbs[i])) {
+			char v[16];
+			snprintf(v, sizeof v, "%s", verbs[i]);
+			for (char *c = v; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
+			unsupported(p, &p->verb, v);
+		}
 	if (accept_kw(p, "select"))
 		return p_select(p, pos);
 	if (accept_kw(p, "insert"))
