@@ -47,9 +47,16 @@
  *   So memtables <= 2 × (9/8 × memtable_bytes + one batch) — about 2.25 ×
  *   memtable_bytes — counted as store_memtable_bytes does (arena bytes handed out; the
  *   arena's unused chunk tails are virtual memory, not resident). On top of that: the
- *   flusher's sstable writer (a 1 MiB buffer, index and bloom filter: about pk + 30
- *   bytes per partition), the compactor's (the same for its output, plus one merged
- *   partition), and each apply's encoded record until the commit log writes it.
+ *   flusher's sstable writer and the compactor's (a 1 MiB buffer, one index block, the
+ *   summary and the bloom filter: about 1.6 bytes per partition — the index is
+ *   streamed, store/sstable.h), the compactor's merge (one group of each input, at most
+ *   256 KiB each, and one merged partition), each scan's iterators (the same per
+ *   sstable), and each apply's encoded record until the commit log writes it. Open
+ *   sstables hold only their sampled index and bloom filter (about 2 bytes per
+ *   partition): nothing else grows with the data stored. A freed memtable's memory
+ *   stays with malloc, reused by the next one; once no flush has run for TRIM_IDLE_MS
+ *   the flusher hands it back to the system (malloc_trim), so an idle table's resident
+ *   memory is its live memory.
  *
  * INVARIANTS
  *   - Every mutation applied since the last completed flush is in a commit log segment
@@ -123,6 +130,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +154,8 @@
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 10000
+/* The flusher returns freed memory to the system once this long without a flush. */
+#define TRIM_IDLE_MS 1000
 
 struct store_engine {
 	char *dir;
@@ -178,6 +188,7 @@ struct store_engine {
 	uint64_t switches, flushed; /* memtables handed over / gone since open */
 	int switch_wanted;          /* mt reached memtable_bytes: switch it */
 	int flush_running, flush_kick, flush_failing;
+	int64_t trim_due_ms; /* monotonic; 0: nothing freed since the last trim */
 	unsigned flush_backoff_ms;
 	int64_t flush_retry_ms; /* monotonic */
 	char flush_err[256];
@@ -323,8 +334,7 @@ static int64_t part_purgeable_max_ts(const store_part *p)
 /* ---- merging iterator over memtables and sstables ---- */
 
 typedef struct src_iter {
-	const store_sstable *sst; /* NULL: a memtable, at mti */
-	uint64_t i;
+	store_sstable_iter *sit; /* NULL: a memtable, at mti */
 	store_mt_iter mti;
 } src_iter;
 
@@ -337,7 +347,7 @@ typedef struct merge_it {
 
 static int src_key(const src_iter *s, int64_t *tok, const uint8_t **pk, uint32_t *pklen)
 {
-	if (!s->sst) {
+	if (!s->sit) {
 		const store_part *p = store_mt_iter_part(&s->mti);
 		if (!p)
 			return 0;
@@ -346,16 +356,26 @@ static int src_key(const src_iter *s, int64_t *tok, const uint8_t **pk, uint32_t
 		*pklen = p->pklen;
 		return 1;
 	}
-	if (s->i >= store_sstable_count(s->sst))
-		return 0;
-	store_sstable_key(s->sst, s->i, tok, pk, pklen);
-	return 1;
+	return store_sstable_iter_key(s->sit, tok, pk, pklen);
 }
 
-/* Sets up sources positioned at (token, pk) (pk NULL: at token). */
-static void merge_init(merge_it *it, const store_cmp *cmp, store_memtable *const *mts, size_t nmts,
-                       store_sstable *const *ssts, size_t nssts, int64_t token, const uint8_t *pk,
-                       size_t pklen, int64_t max_token)
+static void merge_release(merge_it *it)
+{
+	for (size_t i = 0; i < it->n; i++)
+		store_sstable_iter_free(it->srcs[i].sit);
+	free(it->srcs);
+	it->srcs = NULL;
+	it->n = 0;
+}
+
+/*
+ * Sets up sources positioned at (token, pk) (pk NULL: at token). BROOK_ERR (message in
+ * err) if an sstable's index block cannot be read; release it with merge_release either
+ * way.
+ */
+static int merge_init(merge_it *it, const store_cmp *cmp, store_memtable *const *mts, size_t nmts,
+                      store_sstable *const *ssts, size_t nssts, int64_t token, const uint8_t *pk,
+                      size_t pklen, int64_t max_token, char *err, size_t errlen)
 {
 	it->n = 0;
 	it->max_token = max_token;
@@ -365,9 +385,11 @@ static void merge_init(merge_it *it, const store_cmp *cmp, store_memtable *const
 		store_memtable_seek(mts[i], token, pk, pklen, 0, &it->srcs[it->n++].mti);
 	for (size_t i = 0; i < nssts; i++) {
 		src_iter *s = &it->srcs[it->n++];
-		s->sst = ssts[i];
-		s->i = store_sstable_seek(s->sst, token, pk, pklen, 0);
+		s->sit = store_sstable_iter_new(ssts[i]);
+		if (store_sstable_iter_seek(s->sit, token, pk, pklen, 0, err, errlen) != 0)
+			return BROOK_ERR;
 	}
+	return BROOK_OK;
 }
 
 /* 1: a merged partition in out; 0: done; -1: error (message in err). */
@@ -393,7 +415,7 @@ static int merge_next(merge_it *it, brook_arena *a, store_part *out, char *err, 
 	if (!have || mt > it->max_token)
 		return 0;
 	store_part key = {.token = mt, .pk = mpk, .pklen = mlen};
-	store_part_init(a, out, &key);
+	store_part_init(a, out, &key); /* copies the key: sources may move below */
 	for (size_t i = 0; i < it->n; i++) {
 		src_iter *s = &it->srcs[i];
 		int64_t t;
@@ -401,15 +423,16 @@ static int merge_next(merge_it *it, brook_arena *a, store_part *out, char *err, 
 		uint32_t len;
 		if (!src_key(s, &t, &pk, &len) || store_pk_cmp(t, pk, len, mt, out->pk, mlen) != 0)
 			continue;
-		if (!s->sst) {
+		if (!s->sit) {
 			store_part_merge(a, it->cmp, out, store_mt_iter_part(&s->mti));
 			store_mt_iter_next(&s->mti);
 		} else {
 			store_part p;
-			if (store_sstable_read(s->sst, s->i, a, &p, err, errlen) != 0)
+			if (store_sstable_iter_read(s->sit, a, &p, err, errlen) != 0)
 				return -1;
 			store_part_merge(a, it->cmp, out, &p);
-			s->i++;
+			if (store_sstable_iter_next(s->sit, err, errlen) != 0)
+				return -1;
 		}
 	}
 	return 1;
@@ -550,7 +573,20 @@ static void *flusher_main(void *arg)
 		if (e->paused || (!have_imm && !want_switch)) {
 			if (e->stop_flusher && !have_imm)
 				break;
-			pthread_cond_wait(&e->cond, &e->mu);
+			if (e->trim_due_ms && brook_mono_ms() >= e->trim_due_ms) {
+				/* Idle since the last flush freed a memtable: give its pages back.
+				 * glibc's malloc raises its mmap threshold as large blocks are
+				 * freed, so the memtable arenas' multi-MiB chunks come from the
+				 * heap, which keeps them resident after free() — tens of MiB. Not
+				 * after every flush: under load the next memtable reuses them, and
+				 * a trim (which takes each malloc arena's lock) slows writers. */
+				e->trim_due_ms = 0;
+				pthread_mutex_unlock(&e->mu);
+				malloc_trim(0);
+				pthread_mutex_lock(&e->mu);
+				continue;
+			}
+			wait_until(e, e->trim_due_ms);
 			continue;
 		}
 		if (e->flush_failing && !e->flush_kick) {
@@ -573,6 +609,8 @@ static void *flusher_main(void *arg)
 		if (rc == BROOK_OK) {
 			e->flush_failing = 0;
 			e->flush_backoff_ms = 0;
+			if (!want_switch)
+				e->trim_due_ms = brook_mono_ms() + TRIM_IDLE_MS;
 		} else if (rc == BROOK_ERR) {
 			if (want_switch)
 				e->switch_wanted = 1;
@@ -680,9 +718,11 @@ static int compact_all(store_engine *e, int automatic, char *err, size_t errlen)
 		return BROOK_ERR;
 	}
 	merge_it it;
-	merge_init(&it, &e->o.cmp, NULL, 0, in, n, INT64_MIN, NULL, 0, INT64_MAX);
 	brook_arena a = BROOK_ARENA_INIT;
-	int rc = hook(e, STORE_HOOK_COMPACT_START, err, errlen);
+	int rc =
+	    merge_init(&it, &e->o.cmp, NULL, 0, in, n, INT64_MIN, NULL, 0, INT64_MAX, err, errlen);
+	if (rc == BROOK_OK)
+		rc = hook(e, STORE_HOOK_COMPACT_START, err, errlen);
 	while (rc == BROOK_OK) {
 		if (abandoning(e) || __atomic_load_n(&e->compact_cancel, __ATOMIC_ACQUIRE)) {
 			rc = JOB_STOPPED;
@@ -711,7 +751,7 @@ static int compact_all(store_engine *e, int automatic, char *err, size_t errlen)
 			break;
 	}
 	brook_arena_release(&a);
-	free(it.srcs);
+	merge_release(&it);
 	if (rc != BROOK_OK) {
 		if (abandoning(e))
 			store_sstable_writer_abandon(w);
@@ -1300,13 +1340,11 @@ int store_engine_read(store_engine *e, const uint8_t *pk, size_t pklen, const st
 	if (m)
 		store_part_merge(&a, &e->o.cmp, &p, m);
 	for (size_t i = 0; i < e->nssts && rc == 0; i++) {
-		int64_t at = store_sstable_find(e->ssts[i], token, pk, pklen);
 		store_part sp;
-		if (at < 0)
-			continue;
-		if (store_sstable_read(e->ssts[i], (uint64_t)at, &a, &sp, err, errlen) != 0)
+		int r = store_sstable_get(e->ssts[i], token, pk, pklen, &a, &sp, err, errlen);
+		if (r < 0)
 			rc = BROOK_ERR;
-		else
+		else if (r > 0)
 			store_part_merge(&a, &e->o.cmp, &p, &sp);
 	}
 	if (rc == 0) {
@@ -1376,12 +1414,13 @@ int store_engine_scan(store_engine *e, int64_t min_token, int64_t max_token, con
 	store_memtable *mts[2] = {e->mt, e->imm};
 	size_t nmts = e->imm ? 2 : 1;
 	if (after && after->token >= min_token)
-		merge_init(&it, &e->o.cmp, mts, nmts, e->ssts, e->nssts, after->token,
-		           (const uint8_t *)after->pk.data, after->pk.len, max_token);
+		rc = merge_init(&it, &e->o.cmp, mts, nmts, e->ssts, e->nssts, after->token,
+		                (const uint8_t *)after->pk.data, after->pk.len, max_token, err,
+		                errlen);
 	else
-		merge_init(&it, &e->o.cmp, mts, nmts, e->ssts, e->nssts, min_token, NULL, 0,
-		           max_token);
-	int stop = 0;
+		rc = merge_init(&it, &e->o.cmp, mts, nmts, e->ssts, e->nssts, min_token, NULL, 0,
+		                max_token, err, errlen);
+	int stop = rc != BROOK_OK;
 	while (!stop && (!limit || sent < limit)) {
 		store_part p;
 		brook_arena_reset(&a);
@@ -1415,8 +1454,8 @@ int store_engine_scan(store_engine *e, int64_t min_token, int64_t max_token, con
 			}
 		}
 	}
+	merge_release(&it); /* before the unlock: the iterators belong to the sstables */
 	pthread_rwlock_unlock(&e->lock);
-	free(it.srcs);
 	brook_arena_release(&a);
 	if (nrows)
 		*nrows = sent;
