@@ -178,7 +178,7 @@ struct store_server {
 
 /* ---- answers ------------------------------------------------------------------------ */
 
-/* A response frame: header, body from fill(), length patched (compressed when lz4). */
+/* Completes slot with an ERROR frame (compressed when the session negotiated lz4). */
 static void answer_error(brook_slot *slot, int16_t stream, bool lz4, int32_t code, const char *msg)
 {
 	brook_buf b = BROOK_BUF_INIT;
