@@ -7,9 +7,12 @@
 
 int cmd_randomuser(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_cron(int argc, char **argv);
 int cmd_broker(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_cql(int argc, char **argv);
+int cmd_postgres(int argc, char **argv);
+int cmd_psql(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -7,6 +7,7 @@
  */
 #include "broker/broker.h"
 #include "cli/cli.h"
+#include "pg/cluster.h"
 #include "source/client.h"
 #include "source/randomuser_server.h"
 #include "store/server.h"
@@ -40,4 +41,5 @@ void brook_cli_register_config(brook_config *cfg)
 	brook_config_register(cfg, randomuser_config_keys);
 	brook_config_register(cfg, broker_config_keys);
 	brook_config_register(cfg, store_config_keys);
+	brook_config_register(cfg, pg_config_keys);
 }

@@ -14,9 +14,12 @@ static const struct command {
 } commands[] = {
 	{"randomuser", cmd_randomuser, "serve an offline randomuser.me-compatible API"},
 	{"fetch", cmd_fetch, "fetch users from a randomuser-compatible API as JSON lines"},
+	{"cron", cmd_cron, "print the next fire times of a cron expression"},
 	{"broker", cmd_broker, "run the Kafka-protocol broker (durable log, consumer groups)"},
 	{"store", cmd_store, "run the CQL store (Cassandra-compatible, CQL native protocol v4)"},
 	{"cql", cmd_cql, "run CQL statements against the store or a Cassandra node"},
+	{"postgres", cmd_postgres, "run brook's private PostgreSQL cluster (logical WAL for CDC)"},
+	{"psql", cmd_psql, "run psql against brook's PostgreSQL cluster"},
 	{"config", cmd_config, "show the effective configuration or list every key"},
 	{"version", cmd_version, "print brook's version and the libraries it uses"},
 	{NULL, NULL, NULL},
