@@ -1,0 +1,292 @@
+/*
+ * migrate.c — versioned schema migrations and batch staging (see migrate.h for the
+ * table, the locking and the per-migration states).
+ *
+ * Transactions, all on the caller's connection:
+ *   bootstrap   BEGIN; pg_advisory_xact_lock; CREATE TABLE IF NOT EXISTS
+ *               brook_schema_migrations; COMMIT. Under the lock so two concurrent
+ *               first starts do not race in CREATE TABLE (which is not safe
+ *               concurrently even with IF NOT EXISTS).
+ *   migration   BEGIN; pg_advisory_xact_lock; SELECT the version (fresh snapshot after
+ *               the lock, READ COMMITTED); if absent: the migration's SQL, INSERT the
+ *               version; COMMIT. Any error → ROLLBACK, and the lock is released with
+ *               the transaction.
+ *   stage       BEGIN; INSERT INTO staging.batches ON CONFLICT DO NOTHING; when a row
+ *               was inserted, multi-row INSERTs of the payloads (parameters, at most
+ *               STAGE_CHUNK rows per statement); COMMIT. Any error → ROLLBACK.
+ */
+#include "pg/migrate.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define COMP "postgres"
+#define STAGE_CHUNK 1000 /* payload rows per INSERT: 3 + 1000 parameters */
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define LOCK_SQL "SELECT pg_advisory_xact_lock(" STR(PG_MIGRATE_LOCK_KEY) "::bigint)"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* PostgreSQL's message without its trailing newline, into out. */
+static void pg_message(const PGconn *conn, const PGresult *res, char *out, size_t outlen)
+{
+	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (!m || !*m)
+		m = res ? PQresultErrorMessage(res) : NULL;
+	if (!m || !*m)
+		m = PQerrorMessage(conn);
+	if (!m || !*m)
+		m = "unknown error";
+	snprintf(out, outlen, "%s", m);
+	size_t len = strlen(out);
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
+		out[--len] = '\0';
+}
+
+/* Run a command; true when its status is `want`. On failure the message is in msg. */
+static bool run(PGconn *conn, const char *sql, ExecStatusType want, char *msg, size_t msglen)
+{
+	PGresult *res = PQexec(conn, sql);
+	bool ok = res && PQresultStatus(res) == want;
+	if (!ok)
+		pg_message(conn, res, msg, msglen);
+	PQclear(res);
+	return ok;
+}
+
+static void rollback(PGconn *conn)
+{
+	PGresult *res = PQexec(conn, "ROLLBACK");
+	PQclear(res);
+}
+
+static bool begin_locked(PGconn *conn, char *msg, size_t msglen)
+{
+	if (!run(conn, "BEGIN", PGRES_COMMAND_OK, msg, msglen))
+		return false;
+	if (!run(conn, LOCK_SQL, PGRES_TUPLES_OK, msg, msglen)) {
+		rollback(conn);
+		return false;
+	}
+	return true;
+}
+
+static int bootstrap(PGconn *conn, char *err, size_t errlen)
+{
+	char msg[512];
+	if (!begin_locked(conn, msg, sizeof msg))
+		goto fail;
+	if (!run(conn,
+		 "CREATE TABLE IF NOT EXISTS public.brook_schema_migrations ("
+		 "version int PRIMARY KEY, name text, "
+		 "applied_at timestamptz DEFAULT now())",
+		 PGRES_COMMAND_OK, msg, sizeof msg) ||
+	    !run(conn, "COMMIT", PGRES_COMMAND_OK, msg, sizeof msg)) {
+		rollback(conn);
+		goto fail;
+	}
+	return BROOK_OK;
+fail:
+	set_err(err, errlen, "cannot create the schema migrations table: %s", msg);
+	return BROOK_ERR;
+}
+
+/* One migration in one transaction. *applied says whether it ran (false: recorded). */
+static int apply_one(PGconn *conn, const pg_migration *m, bool *applied, char *err,
+		     size_t errlen)
+{
+	char msg[512];
+	char vbuf[16];
+	snprintf(vbuf, sizeof vbuf, "%d", m->version);
+	const char *params[2] = {vbuf, m->name ? m->name : ""};
+	*applied = false;
+
+	if (!begin_locked(conn, msg, sizeof msg))
+		goto fail;
+	PGresult *res = PQexecParams(conn,
+				     "SELECT 1 FROM public.brook_schema_migrations "
+				     "WHERE version = $1::int",
+				     1, NULL, params, NULL, NULL, 0);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_message(conn, res, msg, sizeof msg);
+		PQclear(res);
+		goto fail_rollback;
+	}
+	bool recorded = PQntuples(res) > 0;
+	PQclear(res);
+	if (recorded) {
+		if (!run(conn, "COMMIT", PGRES_COMMAND_OK, msg, sizeof msg))
+			goto fail_rollback;
+		return BROOK_OK;
+	}
+
+	res = PQexec(conn, m->sql);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		pg_message(conn, res, msg, sizeof msg);
+		PQclear(res);
+		goto fail_rollback;
+	}
+	PQclear(res);
+
+	res = PQexecParams(conn,
+			   "INSERT INTO public.brook_schema_migrations (version, name) "
+			   "VALUES ($1::int, $2)",
+			   2, NULL, params, NULL, NULL, 0);
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_message(conn, res, msg, sizeof msg);
+		PQclear(res);
+		goto fail_rollback;
+	}
+	PQclear(res);
+	/* COMMIT of an aborted transaction reports ROLLBACK as COMMAND_OK; the steps above
+	 * stop at the first error, so a COMMIT reached here commits. */
+	if (!run(conn, "COMMIT", PGRES_COMMAND_OK, msg, sizeof msg))
+		goto fail_rollback;
+	*applied = true;
+	return BROOK_OK;
+
+fail_rollback:
+	rollback(conn);
+fail:
+	set_err(err, errlen, "migration %d (%s) failed and was rolled back: %s", m->version,
+		m->name ? m->name : "", msg);
+	return BROOK_ERR;
+}
+
+int pg_migrate(PGconn *conn, const pg_migration *list, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].version <= 0 || !list[i].sql) {
+			set_err(err, errlen, "migration %d (%s): version must be positive and SQL given",
+				list[i].version, list[i].name ? list[i].name : "");
+			return BROOK_ERR;
+		}
+		if (i > 0 && list[i].version <= list[i - 1].version) {
+			set_err(err, errlen,
+				"migration versions must increase: %d (%s) follows %d (%s)",
+				list[i].version, list[i].name ? list[i].name : "",
+				list[i - 1].version, list[i - 1].name ? list[i - 1].name : "");
+			return BROOK_ERR;
+		}
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char msg[512];
+		pg_message(conn, NULL, msg, sizeof msg);
+		set_err(err, errlen, "cannot migrate: not connected: %s", msg);
+		return BROOK_ERR;
+	}
+	if (bootstrap(conn, err, errlen) != BROOK_OK)
+		return BROOK_ERR;
+	for (size_t i = 0; i < n; i++) {
+		bool applied;
+		if (apply_one(conn, &list[i], &applied, err, errlen) != BROOK_OK)
+			return BROOK_ERR;
+		if (applied)
+			brook_info(COMP, "applied schema migration %d (%s)", list[i].version,
+				   list[i].name ? list[i].name : "");
+	}
+	return BROOK_OK;
+}
+
+/* INSERT the payloads [from, to) of one batch. */
+static bool stage_rows(PGconn *conn, const char *const params3[3],
+		       const char *const *payload_json, size_t from, size_t to, char *msg,
+		       size_t msglen)
+{
+	size_t k = to - from;
+	brook_buf sql = BROOK_BUF_INIT;
+	brook_buf_puts(&sql, "INSERT INTO staging.raw_users "
+			     "(run_id, batch_no, fetched_at, source_url, payload) VALUES ");
+	const char **params = brook_calloc(3 + k, sizeof *params);
+	params[0] = params3[0];
+	params[1] = params3[1];
+	params[2] = params3[2];
+	for (size_t i = 0; i < k; i++) {
+		brook_buf_printf(&sql, "%s($1, $2::int, now(), $3, $%zu::text::jsonb)",
+				 i ? ", " : "", i + 4);
+		params[3 + i] = payload_json[from + i];
+	}
+	PGresult *res = PQexecParams(conn, sql.data, (int)(3 + k), NULL, params, NULL, NULL, 0);
+	bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_message(conn, res, msg, msglen);
+	PQclear(res);
+	free(params);
+	brook_buf_release(&sql);
+	return ok;
+}
+
+int pg_stage_batch(PGconn *conn, const char *run_id, int batch_no, const char *source_url,
+		   const char *const *payload_json, size_t n, int *staged_rows, char *err,
+		   size_t errlen)
+{
+	char msg[512];
+	char bbuf[16], nbuf[24];
+	snprintf(bbuf, sizeof bbuf, "%d", batch_no);
+	snprintf(nbuf, sizeof nbuf, "%zu", n);
+	*staged_rows = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!payload_json[i]) {
+			set_err(err, errlen, "batch %s/%d: payload %zu is missing", run_id,
+				batch_no, i);
+			return BROOK_ERR;
+		}
+	}
+
+	if (!run(conn, "BEGIN", PGRES_COMMAND_OK, msg, sizeof msg))
+		goto fail;
+	const char *bparams[3] = {run_id, bbuf, nbuf};
+	PGresult *res = PQexecParams(conn,
+				     "INSERT INTO staging.batches (run_id, batch_no, rows) "
+				     "VALUES ($1, $2::int, $3::int) ON CONFLICT DO NOTHING",
+				     3, NULL, bparams, NULL, NULL, 0);
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_message(conn, res, msg, sizeof msg);
+		PQclear(res);
+		goto fail_rollback;
+	}
+	bool inserted = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+
+	if (inserted) {
+		const char *const rparams[3] = {run_id, bbuf, source_url ? source_url : ""};
+		for (size_t from = 0; from < n; from += STAGE_CHUNK) {
+			size_t to = n - from > STAGE_CHUNK ? from + STAGE_CHUNK : n;
+			if (!stage_rows(conn, rparams, payload_json, from, to, msg, sizeof msg))
+				goto fail_rollback;
+		}
+	}
+	if (!run(conn, "COMMIT", PGRES_COMMAND_OK, msg, sizeof msg))
+		goto fail_rollback;
+	*staged_rows = inserted ? (int)n : 0;
+	return BROOK_OK;
+
+fail_rollback:
+	rollback(conn);
+fail:
+	set_err(err, errlen, "cannot stage batch %d of run %s (rolled back): %s", batch_no,
+		run_id, msg);
+	return BROOK_ERR;
+}

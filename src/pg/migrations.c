@@ -1,0 +1,85 @@
+/*
+ * migrations.c — the scheduler's PostgreSQL schema as a list of migrations (applied by
+ * pg_migrate, see migrate.h). Append new versions; never edit an applied one.
+ *
+ * Version 1:
+ *   staging.raw_users / staging.batches — fetched payloads; a batch is staged
+ *     idempotently by inserting its staging.batches row first in the same transaction
+ *     (ON CONFLICT DO NOTHING; 0 rows = already staged, skip) — pg_stage_batch.
+ *   scheduler.dag_run → task_instance → xcom (each deleted with its parent), and
+ *     scheduler.task_log. task_instance.state NULL means "not yet scheduled".
+ */
+#include <stddef.h>
+
+#include "pg/migrate.h"
+
+static const char v1_sql[] =
+	"CREATE SCHEMA staging;\n"
+	"CREATE TABLE staging.raw_users (\n"
+	"  id bigserial PRIMARY KEY,\n"
+	"  run_id text NOT NULL,\n"
+	"  batch_no int NOT NULL,\n"
+	"  fetched_at timestamptz NOT NULL,\n"
+	"  source_url text NOT NULL,\n"
+	"  payload jsonb NOT NULL);\n"
+	"CREATE INDEX raw_users_run_batch_idx ON staging.raw_users (run_id, batch_no);\n"
+	"CREATE TABLE staging.batches (\n"
+	"  run_id text,\n"
+	"  batch_no int,\n"
+	"  rows int NOT NULL,\n"
+	"  staged_at timestamptz DEFAULT now(),\n"
+	"  PRIMARY KEY (run_id, batch_no));\n"
+	"CREATE SCHEMA scheduler;\n"
+	"CREATE TABLE scheduler.dag_run (\n"
+	"  dag_id text,\n"
+	"  run_id text,\n"
+	"  logical_date timestamptz,\n"
+	"  data_interval_start timestamptz,\n"
+	"  data_interval_end timestamptz,\n"
+	"  run_type text CHECK (run_type IN ('scheduled', 'manual', 'backfill')),\n"
+	"  state text CHECK (state IN ('queued', 'running', 'success', 'failed')),\n"
+	"  conf jsonb DEFAULT '{}',\n"
+	"  start_date timestamptz,\n"
+	"  end_date timestamptz,\n"
+	"  PRIMARY KEY (dag_id, run_id));\n"
+	"CREATE TABLE scheduler.task_instance (\n"
+	"  dag_id text,\n"
+	"  run_id text,\n"
+	"  task_id text,\n"
+	"  try_number int DEFAULT 0,\n"
+	"  max_tries int,\n"
+	"  state text NULL CHECK (state IN ('queued', 'running', 'success', 'failed',\n"
+	"    'up_for_retry', 'upstream_failed', 'skipped')),\n"
+	"  start_date timestamptz,\n"
+	"  end_date timestamptz,\n"
+	"  next_retry_at timestamptz,\n"
+	"  hostname text,\n"
+	"  pid int,\n"
+	"  PRIMARY KEY (dag_id, run_id, task_id),\n"
+	"  FOREIGN KEY (dag_id, run_id) REFERENCES scheduler.dag_run (dag_id, run_id)\n"
+	"    ON DELETE CASCADE);\n"
+	"CREATE TABLE scheduler.xcom (\n"
+	"  dag_id text,\n"
+	"  run_id text,\n"
+	"  task_id text,\n"
+	"  key text,\n"
+	"  value jsonb,\n"
+	"  PRIMARY KEY (dag_id, run_id, task_id, key),\n"
+	"  FOREIGN KEY (dag_id, run_id, task_id)\n"
+	"    REFERENCES scheduler.task_instance (dag_id, run_id, task_id) ON DELETE CASCADE);\n"
+	"CREATE TABLE scheduler.task_log (\n"
+	"  dag_id text,\n"
+	"  run_id text,\n"
+	"  task_id text,\n"
+	"  try_number int,\n"
+	"  at timestamptz DEFAULT now(),\n"
+	"  line text);\n"
+	"CREATE INDEX task_log_task_try_idx\n"
+	"  ON scheduler.task_log (dag_id, run_id, task_id, try_number);\n";
+
+const pg_migration pg_scheduler_migrations[] = {
+	{1, "scheduler and staging schemas", v1_sql},
+};
+
+const size_t pg_scheduler_migrations_count =
+	sizeof pg_scheduler_migrations / sizeof pg_scheduler_migrations[0];
