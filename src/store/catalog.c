@@ -818,9 +818,7 @@ static int create_table(catalog *c, const cql_create_table *ct, const char *sess
 	r->change = "CREATED";
 	r->target = "TABLE";
 	if (!ks)
-		return fail(r, CATALOG_INVALID,
-			    "No keyspace has been specified. USE a keyspace, or explicitly "
-			    "specify keyspace.tablename");
+		return fail(r, CATALOG_INVALID, "%s", CATALOG_NO_KEYSPACE);
 	r->ks = brook_strdup(ks);
 	r->table = brook_strdup(ct->name.name);
 	k = ks_find(c, ks, NULL);
@@ -984,9 +982,7 @@ static int drop_table(catalog *c, const cql_drop *d, const char *session_ks,
 	r->change = "DROPPED";
 	r->target = "TABLE";
 	if (!ks)
-		return fail(r, CATALOG_INVALID,
-			    "No keyspace has been specified. USE a keyspace, or explicitly "
-			    "specify keyspace.tablename");
+		return fail(r, CATALOG_INVALID, "%s", CATALOG_NO_KEYSPACE);
 	r->ks = brook_strdup(ks);
 	r->table = brook_strdup(d->name.name);
 	k = ks_find(c, ks, NULL);

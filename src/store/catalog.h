@@ -77,6 +77,10 @@
  * in cql_ast.h (whose type names clash with cql/types.h). */
 struct cql_stmt;
 
+/* Cassandra's answer (0x2200) to an unqualified table name without USE. */
+#define CATALOG_NO_KEYSPACE \
+	"No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename"
+
 /* CQL error codes used in results (spec section 9). */
 enum {
 	CATALOG_SERVER_ERROR = 0x0000,

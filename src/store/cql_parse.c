@@ -558,17 +558,8 @@ static cql_term *p_term(parser *p, int depth)
 		}
 		if (is_kw_tok(t, "nan") || is_kw_tok(t, "infinity"))
 			return p_number(p, t, false);
-		if (is_punct(p, 1, '(')) {
-			/* Function call: now(), uuid(), totimestamp(now()), token(?) ... */
-			term = new_term(p, CQL_TERM_FUNC, t);
-			term->text = tok_name(p, t);
-			term->len = strlen(term->text);
-			next(p);
-			next(p);
-			p_items(p, term, ')', depth);
-			return term;
-		}
-		no_viable(p);
+		/* A function call: now(), uuid(), totimestamp(now()), token(?) ... */
+		/* fallthrough */
 	case CQL_TOK_QIDENT:
 		if (is_punct(p, 1, '(')) {
 			term = new_term(p, CQL_TERM_FUNC, t);

@@ -46,9 +46,7 @@ store_table *store_exec_table(store_exec_ctx *x, const cql_qname *q, store_exec_
 {
 	const char *ks = store_exec_keyspace(x, q);
 	if (!ks) {
-		store_exec_error(out, CQL_ERR_INVALID,
-				 "No keyspace has been specified. USE a keyspace, or explicitly "
-				 "specify keyspace.tablename");
+		store_exec_error(out, CQL_ERR_INVALID, "%s", CATALOG_NO_KEYSPACE);
 		return NULL;
 	}
 	store_table *t = store_db_table(x->db, ks, q->name);
