@@ -8,6 +8,7 @@
 #include "broker/broker.h"
 #include "cli/cli.h"
 #include "pg/cluster.h"
+#include "scheduler/scheduler.h"
 #include "source/client.h"
 #include "source/randomuser_server.h"
 #include "store/server.h"
@@ -23,12 +24,9 @@ static const brook_cfg_key shared_keys[] = {
 	 "Kafka bootstrap servers (brook broker or a Kafka cluster)", NULL},
 	{"registry.url", BROOK_CFG_STR, "http://127.0.0.1:8081",
 	 "Schema Registry URL (brook registry or Confluent Schema Registry)", NULL},
-	{"postgres.dsn", BROOK_CFG_STR, NULL,
-	 "PostgreSQL connection string; unset: brook's private cluster under the data dir", NULL},
 	{"cassandra.contact_points", BROOK_CFG_LIST, "127.0.0.1:9042",
 	 "CQL contact points (brook store or a Cassandra/ScyllaDB cluster)", NULL},
 	/* Sections of the parts still to come; each moves to its component when it lands. */
-	{"scheduler.listen", BROOK_CFG_STR, "127.0.0.1:8080", "scheduler REST API and UI", NULL},
 	{"connect.listen", BROOK_CFG_STR, "127.0.0.1:8083", "connector REST API", NULL},
 	{"stream.group", BROOK_CFG_STR, "brook-stream", "stream processor consumer group", NULL},
 	{NULL, 0, NULL, NULL, NULL},
@@ -42,4 +40,5 @@ void brook_cli_register_config(brook_config *cfg)
 	brook_config_register(cfg, broker_config_keys);
 	brook_config_register(cfg, store_config_keys);
 	brook_config_register(cfg, pg_config_keys);
+	brook_config_register(cfg, scheduler_config_keys);
 }

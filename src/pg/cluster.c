@@ -40,6 +40,8 @@
 #define SUN_PATH_MAX 107  /* sizeof(sockaddr_un.sun_path) - 1 on Linux */
 
 const brook_cfg_key pg_config_keys[] = {
+	{"postgres.dsn", BROOK_CFG_STR, NULL,
+	 "PostgreSQL connection string; unset: brook's private cluster under the data dir", NULL},
 	{"postgres.listen", BROOK_CFG_STR, "127.0.0.1:5433",
 	 "address of brook's private PostgreSQL cluster (brook postgres)", NULL},
 	{NULL, 0, NULL, NULL, NULL},

@@ -8,6 +8,12 @@
  *     (ON CONFLICT DO NOTHING; 0 rows = already staged, skip) — pg_stage_batch.
  *   scheduler.dag_run → task_instance → xcom (each deleted with its parent), and
  *     scheduler.task_log. task_instance.state NULL means "not yet scheduled".
+ *
+ * Version 2 (the scheduler engine):
+ *   scheduler.dag — one row per DAG ever loaded: is_paused survives restarts.
+ *   one run per (dag_id, logical_date), as Airflow; dag_run.queued_at;
+ *   task_instance.operator and queued_at; task_log.seq orders lines written in the
+ *   same microsecond.
  */
 #include <stddef.h>
 
@@ -77,8 +83,24 @@ static const char v1_sql[] =
 	"CREATE INDEX task_log_task_try_idx\n"
 	"  ON scheduler.task_log (dag_id, run_id, task_id, try_number);\n";
 
+static const char v2_sql[] =
+	"CREATE TABLE scheduler.dag (\n"
+	"  dag_id text PRIMARY KEY,\n"
+	"  is_paused boolean NOT NULL,\n"
+	"  is_active boolean NOT NULL DEFAULT true,\n"
+	"  fileloc text,\n"
+	"  last_parsed_time timestamptz DEFAULT now());\n"
+	"CREATE UNIQUE INDEX dag_run_logical_date_idx\n"
+	"  ON scheduler.dag_run (dag_id, logical_date);\n"
+	"CREATE INDEX dag_run_state_idx ON scheduler.dag_run (state);\n"
+	"ALTER TABLE scheduler.dag_run ADD COLUMN queued_at timestamptz DEFAULT now();\n"
+	"ALTER TABLE scheduler.task_instance ADD COLUMN operator text;\n"
+	"ALTER TABLE scheduler.task_instance ADD COLUMN queued_at timestamptz;\n"
+	"ALTER TABLE scheduler.task_log ADD COLUMN seq bigserial;\n";
+
 const pg_migration pg_scheduler_migrations[] = {
 	{1, "scheduler and staging schemas", v1_sql},
+	{2, "scheduler engine: dag table, one run per logical date", v2_sql},
 };
 
 const size_t pg_scheduler_migrations_count =

@@ -78,7 +78,8 @@ class ServerUnderTest:
 
     command:      the brook subcommand ("broker", "store", ...)
     sets:         ["key=value", ...] passed as --set key=value
-    data_dir:     None: a fresh temporary directory, removed by cleanup()
+    data_dir:     None: a fresh temporary directory, removed by cleanup(); False: the
+                  command takes no --data (brook randomuser)
     metrics_key:  a config key ("store.metrics_listen"): unless sets names it, the server
                   gets key=127.0.0.1:0 (tests run in parallel: never a fixed port)
     """
@@ -91,7 +92,8 @@ class ServerUnderTest:
         self.extra_args = list(extra_args or [])
         self.metrics_key = metrics_key
         self._own_dir = data_dir is None
-        self.data_dir = data_dir or tempfile.mkdtemp(prefix="brook-%s-" % command)
+        self.data_dir = None if data_dir is False else (
+            data_dir or tempfile.mkdtemp(prefix="brook-%s-" % command))
         self.port = 0
         self.proc = None
         self.out = None
@@ -103,8 +105,9 @@ class ServerUnderTest:
         return "127.0.0.1:%d" % self.port
 
     def command(self, port):
-        cmd = [BROOK, self.command_name, "--listen", "127.0.0.1:%d" % port,
-               "--data", self.data_dir]
+        cmd = [BROOK, self.command_name, "--listen", "127.0.0.1:%d" % port]
+        if self.data_dir is not None:
+            cmd += ["--data", self.data_dir]
         if self.metrics_key and not any(kv.startswith(self.metrics_key + "=")
                                         for kv in self.sets):
             cmd += ["--set", self.metrics_key + "=127.0.0.1:0"]
@@ -139,7 +142,8 @@ class ServerUnderTest:
                                          % (self.name, rc, self.log_tail()))
                 continue
             if "ready" in line:
-                m = READY_RE.search(line)
+                # The bare address; a server whose line has only URLs: the first one.
+                m = READY_RE.search(line) or re.search(r"127\.0\.0\.1:(\d+)", line)
                 if not m:
                     self.kill()
                     raise AssertionError("ready line names no 127.0.0.1:PORT: %r" % line)
