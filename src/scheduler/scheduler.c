@@ -939,16 +939,20 @@ static void job_free(sched_job *j)
 	free(j);
 }
 
-/* Hand queued task instances to the workers, as many as there are free workers. */
+/* Hand queued task instances to the workers: up to QUEUE_FACTOR jobs per worker in
+ * flight, so a worker finds its next job waiting. The worker moves the instance to
+ * running itself (claim_job). */
+#define QUEUE_FACTOR 2
 static void dispatch(scheduler *s)
 {
+	size_t cap = (size_t)s->nworkers * QUEUE_FACTOR;
 	pthread_mutex_lock(&s->mu);
 	size_t busy = s->ninflight;
 	pthread_mutex_unlock(&s->mu);
-	if (busy >= (size_t)s->nworkers)
+	if (busy >= cap)
 		return;
 	char err[512], lim[16];
-	snprintf(lim, sizeof lim, "%zu", (size_t)s->nworkers + busy);
+	snprintf(lim, sizeof lim, "%zu", cap + busy);
 	const char *lp[1] = {lim};
 	PGresult *r = sched_pq(s->loop_conn,
 			       "SELECT ti.dag_id, ti.run_id, ti.task_id, r.conf::text, "
@@ -963,7 +967,7 @@ static void dispatch(scheduler *s)
 		brook_warn(COMP, "cannot read the queued task instances: %s", err);
 		return;
 	}
-	for (int i = 0; i < PQntuples(r) && busy < (size_t)s->nworkers; i++) {
+	for (int i = 0; i < PQntuples(r) && busy < cap; i++) {
 		int di = dag_index(s, PQgetvalue(r, i, 0));
 		if (di < 0)
 			continue;
@@ -972,53 +976,61 @@ static void dispatch(scheduler *s)
 			continue;
 		pthread_mutex_lock(&s->mu);
 		bool dup = is_inflight(s, (size_t)di, (size_t)ti, PQgetvalue(r, i, 1));
-		pthread_mutex_unlock(&s->mu);
-		if (dup)
-			continue;
-		char pid[16];
-		snprintf(pid, sizeof pid, "%d", (int)getpid());
-		const char *p[5] = {PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-				    s->hostname, pid};
-		PGresult *u = sched_pq(s->loop_conn,
-				       "UPDATE scheduler.task_instance SET state = 'running', "
-				       "try_number = try_number + 1, start_date = now(), "
-				       "end_date = NULL, next_retry_at = NULL, hostname = $4, "
-				       "pid = $5::int WHERE dag_id = $1 AND run_id = $2 AND "
-				       "task_id = $3 AND state = 'queued' RETURNING try_number",
-				       5, p, PGRES_TUPLES_OK, err, sizeof err);
-		if (!u) {
-			brook_warn(COMP, "cannot start %s/%s/%s: %s", p[0], p[1], p[2], err);
-			continue;
+		if (!dup) {
+			sched_job *j = brook_calloc(1, sizeof *j);
+			j->dag = (size_t)di;
+			j->task = (size_t)ti;
+			j->run_id = brook_strdup(PQgetvalue(r, i, 1));
+			j->conf = brook_strdup(PQgetvalue(r, i, 3));
+			j->logical_ms = sched_ts_ms(r, i, 4);
+			j->interval_start_ms = sched_ts_ms(r, i, 5);
+			j->interval_end_ms = sched_ts_ms(r, i, 6);
+			s->inflight = brook_realloc(s->inflight,
+						    (s->ninflight + 1) * sizeof *s->inflight);
+			s->inflight[s->ninflight++] = j;
+			if (s->qtail)
+				s->qtail->next = j;
+			else
+				s->qhead = j;
+			s->qtail = j;
+			pthread_cond_signal(&s->job_cv);
+			busy++;
 		}
-		if (PQntuples(u) != 1) {
-			PQclear(u);
-			continue;
-		}
-		sched_job *j = brook_calloc(1, sizeof *j);
-		j->dag = (size_t)di;
-		j->task = (size_t)ti;
-		j->run_id = brook_strdup(p[1]);
-		j->try_number = atoi(PQgetvalue(u, 0, 0));
-		j->conf = brook_strdup(PQgetvalue(r, i, 3));
-		j->logical_ms = sched_ts_ms(r, i, 4);
-		j->interval_start_ms = sched_ts_ms(r, i, 5);
-		j->interval_end_ms = sched_ts_ms(r, i, 6);
-		int64_t to = s->bag.dags[di].tasks[ti].execution_timeout_ms;
-		j->deadline_mono_ms = to ? brook_mono_ms() + to : 0;
-		PQclear(u);
-		pthread_mutex_lock(&s->mu);
-		s->inflight = brook_realloc(s->inflight, (s->ninflight + 1) * sizeof *s->inflight);
-		s->inflight[s->ninflight++] = j;
-		if (s->qtail)
-			s->qtail->next = j;
-		else
-			s->qhead = j;
-		s->qtail = j;
-		pthread_cond_signal(&s->job_cv);
 		pthread_mutex_unlock(&s->mu);
-		busy++;
 	}
 	PQclear(r);
+}
+
+/* queued -> running for the job a worker took: sets its try number and deadline.
+ * false when the instance is no longer queued (nothing to run). */
+static bool claim_job(scheduler *s, PGconn *c, sched_job *j)
+{
+	const sched_dag *d = &s->bag.dags[j->dag];
+	const sched_task *t = &d->tasks[j->task];
+	char err[512], pid[16];
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	const char *p[5] = {d->dag_id, j->run_id, t->task_id, s->hostname, pid};
+	PGresult *u = sched_pq(c,
+			       "UPDATE scheduler.task_instance SET state = 'running', "
+			       "try_number = try_number + 1, start_date = now(), end_date = NULL, "
+			       "next_retry_at = NULL, hostname = $4, pid = $5::int "
+			       "WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND "
+			       "state = 'queued' RETURNING try_number",
+			       5, p, PGRES_TUPLES_OK, err, sizeof err);
+	if (!u) {
+		brook_warn(COMP, "cannot start %s/%s/%s: %s", d->dag_id, j->run_id, t->task_id,
+			   err);
+		return false;
+	}
+	bool ok = PQntuples(u) == 1;
+	if (ok) {
+		j->try_number = atoi(PQgetvalue(u, 0, 0));
+		j->deadline_mono_ms = t->execution_timeout_ms
+					      ? brook_mono_ms() + t->execution_timeout_ms
+					      : 0;
+	}
+	PQclear(u);
+	return ok;
 }
 
 /* Cancel jobs past their execution_timeout. */
@@ -1056,8 +1068,14 @@ static void pass(scheduler *s)
 	for (size_t i = 0; i < s->bag.n; i++)
 		if (!s->paused[i])
 			create_scheduled_runs(s, i, now);
+	/* The runs' and task instances' state changes of one pass commit together. */
+	PGresult *b = PQexec(s->loop_conn, "BEGIN");
+	PQclear(b);
 	start_queued_runs(s);
 	schedule_tasks(s, now);
+	b = PQexec(s->loop_conn, PQtransactionStatus(s->loop_conn) == PQTRANS_INERROR
+					 ? "ROLLBACK" : "COMMIT");
+	PQclear(b);
 	dispatch(s);
 	watchdog(s);
 	atomic_store(&s->heartbeat_ms, brook_now_ms());
@@ -1204,30 +1222,29 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (!j && stop)
 			break;
-		if (stop)
-			atomic_store(&j->cancel, CANCEL_SHUTDOWN);
-		while (!c || PQstatus(c) != CONNECTION_OK) {
+		/* A job not started when the scheduler stops stays queued in PostgreSQL for
+		 * the next scheduler. A lost connection: try again, the job waits. */
+		if (!stop && (!c || PQstatus(c) != CONNECTION_OK)) {
 			char err[512];
 			if (c)
 				PQfinish(c);
 			c = connect_dsn(s->dsn, err, sizeof err);
-			if (c)
-				break;
-			brook_warn(COMP, "worker: %s; retrying in 1 s", err);
-			brook_sleep_ms(1000);
+			if (!c) {
+				brook_warn(COMP, "worker: %s; retrying in 1 s", err);
+				brook_sleep_ms(1000);
+			}
 		}
 		const sched_dag *d = &s->bag.dags[j->dag];
 		const sched_task *t = &d->tasks[j->task];
-		char err[1024] = "";
-		json_t *result = NULL;
-		int rc = BROOK_ERR;
-		if (atomic_load(&j->cancel) != CANCEL_SHUTDOWN) {
+		if (!stop && c && claim_job(s, c, j)) {
+			char err[1024] = "";
+			json_t *result = NULL;
 			brook_info(COMP, "%s/%s/%s: try %d started (%s)", d->dag_id, j->run_id,
 				   t->task_id, j->try_number, t->op->name);
-			rc = run_operator(s->cfg, s->dsn, d, t, j, c, &result, err, sizeof err);
+			int rc = run_operator(s->cfg, s->dsn, d, t, j, c, &result, err, sizeof err);
+			finish_job(s, c, j, rc, err, result);
+			json_decref(result);
 		}
-		finish_job(s, c, j, rc, err, result);
-		json_decref(result);
 		pthread_mutex_lock(&s->mu);
 		for (size_t i = 0; i < s->ninflight; i++)
 			if (s->inflight[i] == j) {
