@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: runs what exists of the pipeline on embedded defaults.
-# Today: the offline randomuser API, the Kafka-protocol broker and the CQL store; a sample
-# batch of users is fetched through brook's source client, produced to the broker's
-# users_created topic, and written with `brook cql` into spark_streams.created_users.
-# Ctrl-C stops everything cleanly.
+# Today: the offline randomuser API, the Kafka-protocol broker, the CQL store, brook's
+# private PostgreSQL and the scheduler. The scheduler's demo DAG (user_automation_demo)
+# is unpaused: every minute it stages 1,000 users from the API in staging.raw_users.
+# A sample batch of users is also fetched through brook's source client, produced to
+# the broker's users_created topic, and written with `brook cql` into
+# spark_streams.created_users. Ctrl-C stops everything cleanly.
 set -euo pipefail
 BROOK=${1:-build/brook}
 DATA=${BROOK_DATA:-./var}
@@ -46,6 +48,9 @@ start() {
 start randomuser
 start broker --data "$DATA"
 start store --data "$DATA"
+start postgres --data "$DATA"
+start scheduler --data "$DATA"
+"$BROOK" dags unpause user_automation_demo --log-level warn
 URL=$(grep -o 'http://[^ ]*' "$DATA/randomuser.log" | head -1)
 BOOTSTRAP=$("$BROOK" config show | sed -n 's/^kafka.bootstrap: "\(.*\)".*/\1/p')
 
@@ -99,6 +104,10 @@ echo "       kcat -b $BOOTSTRAP -L                          # the broker, with a
 echo "       kcat -b $BOOTSTRAP -C -t users_created -e"
 echo "       $BROOK fetch --results 5 --nat de"
 echo "       $BROOK cql -e 'SELECT * FROM spark_streams.created_users'   # the store"
+echo "       $BROOK dags runs user_automation_demo           # the scheduler's runs"
+echo "       $BROOK dags trigger user_automation_demo --conf '{\"max_records\": 3000}' --wait"
+echo "       $BROOK psql --data $DATA -c 'SELECT count(*) FROM staging.raw_users'"
+echo "       open http://127.0.0.1:8080/                      # the scheduler's grid"
 echo "     metrics: ${URL%api/}metrics, http://127.0.0.1:9308/metrics (broker),"
 echo "              http://127.0.0.1:9309/metrics (store)      Ctrl-C to stop."
 wait

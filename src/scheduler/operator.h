@@ -48,7 +48,7 @@ typedef struct sched_param_spec {
 	const char *help;
 	int64_t min;       /* INT/DURATION: smallest allowed value */
 	int64_t max;       /* INT/DURATION: largest allowed; 0: no limit */
-	bool required;     /* must be given (in params or conf) */
+	bool required;     /* must be given in the task's params (checked at load) */
 } sched_param_spec;
 
 typedef struct sched_task_ctx {

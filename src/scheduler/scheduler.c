@@ -774,13 +774,12 @@ static bool ti_failed(ti_state t) { return t == TI_FAILED || t == TI_UPSTREAM_FA
  * TI_NONE (wait). */
 static ti_state decide(const sched_task *t, const ti_state *st)
 {
-	size_t done = 0, failed = 0, skipped = 0, success = 0;
+	size_t done = 0, failed = 0, skipped = 0;
 	for (size_t k = 0; k < t->nupstream; k++) {
 		ti_state u = st[t->upstream[k]];
 		done += ti_final(u);
 		failed += ti_failed(u);
 		skipped += u == TI_SKIPPED;
-		success += u == TI_SUCCESS;
 	}
 	bool all_done = done == t->nupstream;
 	switch (t->trigger_rule) {
