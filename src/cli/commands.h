@@ -13,6 +13,8 @@ int cmd_store(int argc, char **argv);
 int cmd_cql(int argc, char **argv);
 int cmd_postgres(int argc, char **argv);
 int cmd_psql(int argc, char **argv);
+int cmd_scheduler(int argc, char **argv);
+int cmd_dags(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

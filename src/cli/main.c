@@ -19,6 +19,8 @@ static const struct command {
 	{"store", cmd_store, "run the CQL store (Cassandra-compatible, CQL native protocol v4)"},
 	{"cql", cmd_cql, "run CQL statements against the store or a Cassandra node"},
 	{"postgres", cmd_postgres, "run brook's private PostgreSQL cluster (logical WAL for CDC)"},
+	{"scheduler", cmd_scheduler, "run the DAG scheduler with its Airflow-style REST API"},
+	{"dags", cmd_dags, "list, trigger, follow and test the scheduler's DAGs"},
 	{"psql", cmd_psql, "run psql against brook's PostgreSQL cluster"},
 	{"config", cmd_config, "show the effective configuration or list every key"},
 	{"version", cmd_version, "print brook's version and the libraries it uses"},
