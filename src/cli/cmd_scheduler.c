@@ -29,8 +29,9 @@ static const brook_cli_spec spec = {
 		"them in the YAML file given with --config. Airflow's stable REST API v1\n"
 		"(/api/v1/dags, /dagRuns, /taskInstances, logs) and an HTML grid of recent\n"
 		"runs (/home) are served on --listen; `brook dags` talks to it. SIGTERM or\n"
-		"Ctrl-C stops the loop; running tasks count as a failed try and are retried\n"
-		"per policy by the next start.",
+		"Ctrl-C cancels running tries without using them up: the next start runs\n"
+		"them again. After a crash (SIGKILL), a try that was running counts as failed\n"
+		"and is retried per its policy. See docs/SCHEDULER.md.",
 	.opts = opts,
 	.max_args = 0,
 };
