@@ -57,6 +57,8 @@ for b in "$BUILD"/bench_*; do
 	case $name in
 	bench_kafka) args=(--bootstrap "$bootstrap" --compare-mock --broker-pid "$broker_pid") ;;
 	bench_store) args=(--cql "$cql" --store-pid "$store_pid" ${dsn:+--pg "$dsn"}) ;;
+	bench_staging) args=(${dsn:+--pg "$dsn"}) ;;
+	bench_scheduler) args=(${dsn:+--pg "$dsn"}) ;;
 	esac
 	echo "== $name ${args[*]}" | tee -a "$out"
 	"$b" "${args[@]}" | tee -a "$out"

@@ -12,8 +12,9 @@
  *               version; COMMIT. Any error → ROLLBACK, and the lock is released with
  *               the transaction.
  *   stage       BEGIN; INSERT INTO staging.batches ON CONFLICT DO NOTHING; when a row
- *               was inserted, multi-row INSERTs of the payloads (parameters, at most
- *               STAGE_CHUNK rows per statement); COMMIT. Any error → ROLLBACK.
+ *               was inserted, COPY staging.raw_users FROM STDIN (text format, fields
+ *               escaped, sent in COPY_CHUNK-byte pieces; the server casts payload to
+ *               jsonb and rejects invalid JSON); COMMIT. Any error → ROLLBACK.
  */
 #include "pg/migrate.h"
 
@@ -27,9 +28,10 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timeutil.h"
 
 #define COMP "postgres"
-#define STAGE_CHUNK 1000 /* payload rows per INSERT: 3 + 1000 parameters */
+#define COPY_CHUNK (256 * 1024) /* bytes of COPY data per PQputCopyData */
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -210,42 +212,100 @@ int pg_migrate(PGconn *conn, const pg_migration *list, size_t n, char *err, size
 	return BROOK_OK;
 }
 
-/* INSERT the payloads [from, to) of one batch. */
-static bool stage_rows(PGconn *conn, const char *const params3[3],
-		       const char *const *payload_json, size_t from, size_t to, char *msg,
-		       size_t msglen)
+/* COPY text format: the field with backslash, tab, newline and CR escaped. */
+static void copy_field(brook_buf *b, const char *s)
 {
-	size_t k = to - from;
-	brook_buf sql = BROOK_BUF_INIT;
-	brook_buf_puts(&sql, "INSERT INTO staging.raw_users "
-			     "(run_id, batch_no, fetched_at, source_url, payload) VALUES ");
-	const char **params = brook_calloc(3 + k, sizeof *params);
-	params[0] = params3[0];
-	params[1] = params3[1];
-	params[2] = params3[2];
-	for (size_t i = 0; i < k; i++) {
-		brook_buf_printf(&sql, "%s($1, $2::int, now(), $3, $%zu::text::jsonb)",
-				 i ? ", " : "", i + 4);
-		params[3 + i] = payload_json[from + i];
+	const char *run = s;
+	for (const char *p = s; *p; p++) {
+		char esc = 0;
+		switch (*p) {
+		case '\\':
+			esc = '\\';
+			break;
+		case '\t':
+			esc = 't';
+			break;
+		case '\n':
+			esc = 'n';
+			break;
+		case '\r':
+			esc = 'r';
+			break;
+		default:
+			continue;
+		}
+		brook_buf_append(b, run, (size_t)(p - run));
+		brook_buf_putc(b, '\\');
+		brook_buf_putc(b, esc);
+		run = p + 1;
 	}
-	PGresult *res = PQexecParams(conn, sql.data, (int)(3 + k), NULL, params, NULL, NULL, 0);
-	bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
+	brook_buf_puts(b, run);
+}
+
+/* COPY the payloads of one batch into staging.raw_users (inside the open transaction).
+ * The rows are sent in chunks of about COPY_CHUNK bytes. */
+static bool copy_rows(PGconn *conn, const char *run_id, const char *batch_no,
+		      const char *fetched_at, const char *source_url,
+		      const char *const *payload_json, size_t n, char *msg, size_t msglen)
+{
+	PGresult *res = PQexec(conn, "COPY staging.raw_users (run_id, batch_no, fetched_at, "
+				     "source_url, payload) FROM STDIN");
+	if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
 		pg_message(conn, res, msg, msglen);
+		PQclear(res);
+		return false;
+	}
 	PQclear(res);
-	free(params);
-	brook_buf_release(&sql);
-	return ok;
+	brook_buf prefix = BROOK_BUF_INIT;
+	copy_field(&prefix, run_id);
+	brook_buf_printf(&prefix, "\t%s\t%s\t", batch_no, fetched_at);
+	copy_field(&prefix, source_url);
+	brook_buf_putc(&prefix, '\t');
+
+	brook_buf chunk = BROOK_BUF_INIT;
+	brook_buf_reserve(&chunk, COPY_CHUNK + 4096);
+	bool ok = true;
+	for (size_t i = 0; i < n && ok; i++) {
+		brook_buf_append(&chunk, prefix.data, prefix.len);
+		copy_field(&chunk, payload_json[i]);
+		brook_buf_putc(&chunk, '\n');
+		if (chunk.len >= COPY_CHUNK || i + 1 == n) {
+			ok = PQputCopyData(conn, chunk.data, (int)chunk.len) == 1;
+			brook_buf_reset(&chunk);
+		}
+	}
+	brook_buf_release(&chunk);
+	brook_buf_release(&prefix);
+	if (PQputCopyEnd(conn, ok ? NULL : "client failed to send the rows") != 1)
+		ok = false;
+	/* The COPY's own result, then NULL. */
+	bool copied = false;
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+			copied = true;
+		} else {
+			pg_message(conn, res, msg, msglen);
+			copied = false;
+		}
+		PQclear(res);
+	}
+	if (ok && !copied && msg[0] == '\0')
+		snprintf(msg, msglen, "COPY did not complete");
+	if (!ok && msg[0] == '\0')
+		pg_message(conn, NULL, msg, msglen);
+	return ok && copied;
 }
 
 int pg_stage_batch(PGconn *conn, const char *run_id, int batch_no, const char *source_url,
-		   const char *const *payload_json, size_t n, int *staged_rows, char *err,
-		   size_t errlen)
+		   int64_t fetched_at_ms, const char *const *payload_json, size_t n,
+		   int *staged_rows, char *err, size_t errlen)
 {
-	char msg[512];
+	char msg[512] = "";
 	char bbuf[16], nbuf[24];
+	char fetched_at[BROOK_ISO8601_LEN + 1];
 	snprintf(bbuf, sizeof bbuf, "%d", batch_no);
 	snprintf(nbuf, sizeof nbuf, "%zu", n);
+	brook_time_format_iso8601(fetched_at_ms > 0 ? fetched_at_ms : brook_now_ms(), fetched_at);
 	*staged_rows = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!payload_json[i]) {
@@ -270,14 +330,10 @@ int pg_stage_batch(PGconn *conn, const char *run_id, int batch_no, const char *s
 	bool inserted = strcmp(PQcmdTuples(res), "1") == 0;
 	PQclear(res);
 
-	if (inserted) {
-		const char *const rparams[3] = {run_id, bbuf, source_url ? source_url : ""};
-		for (size_t from = 0; from < n; from += STAGE_CHUNK) {
-			size_t to = n - from > STAGE_CHUNK ? from + STAGE_CHUNK : n;
-			if (!stage_rows(conn, rparams, payload_json, from, to, msg, sizeof msg))
-				goto fail_rollback;
-		}
-	}
+	if (inserted && n > 0 &&
+	    !copy_rows(conn, run_id, bbuf, fetched_at, source_url ? source_url : "", payload_json,
+		       n, msg, sizeof msg))
+		goto fail_rollback;
 	if (!run(conn, "COMMIT", PGRES_COMMAND_OK, msg, sizeof msg))
 		goto fail_rollback;
 	*staged_rows = inserted ? (int)n : 0;

@@ -18,6 +18,7 @@
 #define BROOK_PG_MIGRATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -43,12 +44,13 @@ extern const size_t pg_scheduler_migrations_count;
 
 /* Stage one batch of n JSON payloads for (run_id, batch_no) in one transaction:
  * INSERT INTO staging.batches ... ON CONFLICT DO NOTHING; if that inserted a row, the
- * payloads go into staging.raw_users (cast to jsonb) and *staged_rows = n; otherwise
- * the batch was staged before and *staged_rows = 0. BROOK_OK, or BROOK_ERR with a
- * message (invalid JSON, connection error) after rolling back: then neither the
- * batches row nor any payload row exists. */
+ * payloads go into staging.raw_users (COPY FROM STDIN, cast to jsonb by the server) with
+ * fetched_at = fetched_at_ms (0: now) and *staged_rows = n; otherwise the batch was
+ * staged before and *staged_rows = 0. BROOK_OK, or BROOK_ERR with a message (invalid
+ * JSON, connection error) after rolling back: then neither the batches row nor any
+ * payload row exists. */
 int pg_stage_batch(PGconn *conn, const char *run_id, int batch_no, const char *source_url,
-		   const char *const *payload_json, size_t n, int *staged_rows, char *err,
-		   size_t errlen);
+		   int64_t fetched_at_ms, const char *const *payload_json, size_t n,
+		   int *staged_rows, char *err, size_t errlen);
 
 #endif
