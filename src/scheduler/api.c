@@ -331,8 +331,6 @@ static void api_patch_dag(const brook_http_request *req, brook_http_response *re
 		sched_problem(resp, &e);
 		return;
 	}
-	brook_info(API_COMPONENT, "dag %s %s through the API", dag_id,
-		   paused ? "paused" : "unpaused");
 	api_get_dag(req, resp, arg);
 }
 
@@ -402,8 +400,6 @@ static void api_trigger(const brook_http_request *req, brook_http_response *resp
 		sched_problem(resp, &e);
 		goto out;
 	}
-	brook_info(API_COMPONENT, "dag %s: run %s triggered through the API",
-		   brook_http_param(req, "dag_id"), jstr(run, "dag_run_id"));
 	reply_json(resp, 200, run);
 out:
 	json_decref(body);
@@ -441,9 +437,6 @@ static void api_backfill(const brook_http_request *req, brook_http_response *res
 		sched_problem(resp, &e);
 		goto out;
 	}
-	brook_info(API_COMPONENT, "dag %s: backfill created %zu runs",
-		   brook_http_param(req, "dag_id"),
-		   json_array_size(json_object_get(j, "dag_runs")));
 	reply_json(resp, 200, j);
 out:
 	json_decref(body);

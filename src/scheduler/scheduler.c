@@ -658,10 +658,13 @@ static void create_scheduled_runs(scheduler *s, size_t di, int64_t now)
 				   err);
 			return;
 		}
-		if (rc == BROOK_OK)
-			brook_info(COMP, "DAG '%s': created run %s (interval %lld..%lld)",
-				   d->dag_id, run_id, (long long)next / 1000,
-				   (long long)next_end / 1000);
+		if (rc == BROOK_OK) {
+			char a[SCHED_TS_LEN], b[SCHED_TS_LEN];
+			sched_ts_format(next, a);
+			sched_ts_format(next_end, b);
+			brook_info(COMP, "DAG '%s': created run %s for [%s, %s)", d->dag_id,
+				   run_id, a, b);
+		}
 		next = next_end;
 		if (sched_dag_interval_end(d, next, &next_end) != BROOK_OK)
 			return;

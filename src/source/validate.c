@@ -27,8 +27,10 @@
  * at the first defect, whose path and problem become the reason.
  *
  * Response bodies are checked for size and nesting depth with one linear scan
- * before jansson parses them, so hostile input cannot make the parser recurse deep
- * or allocate without bound.
+ * before jansson parses anything, so hostile input cannot make the parser recurse
+ * deep or allocate without bound. jansson then never sees the whole body: the
+ * response scanner (below) hands it one value at a time — each user, `info`, other
+ * top-level members — and keeps a valid user's compact source text as its record.
  */
 #include "source/validate.h"
 
@@ -36,11 +38,13 @@
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -187,21 +191,57 @@ static int check_url(const json_t *user, const char *path, char *reason, size_t 
 	return BROOK_OK;
 }
 
-/* Hex digest of password + salt with md. */
-static void digest_hex(const EVP_MD *md, const char *a, const char *b, char *hex)
+/*
+ * Digests. EVP_md5() and friends make OpenSSL 3 fetch the implementation on every
+ * EVP_Digest call, so the three are fetched once (pthread_once) and each thread
+ * reuses one EVP_MD_CTX (a pthread key; the context is freed when the thread exits).
+ */
+static EVP_MD *md_md5, *md_sha1, *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t md_ctx_key;
+
+static void md_ctx_free(void *ctx)
 {
+	EVP_MD_CTX_free(ctx);
+}
+
+static void md_init(void)
+{
+	md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!md_md5 || !md_sha1 || !md_sha256 || pthread_key_create(&md_ctx_key, md_ctx_free))
+		abort();
+}
+
+static EVP_MD_CTX *md_ctx(void)
+{
+	EVP_MD_CTX *ctx = pthread_getspecific(md_ctx_key);
+
+	if (!ctx) {
+		ctx = EVP_MD_CTX_new();
+		if (!ctx || pthread_setspecific(md_ctx_key, ctx))
+			abort();
+	}
+	return ctx;
+}
+
+/* Whether hex (lower case, 2 * digest size digits) is md(password + salt). */
+static int digest_matches(EVP_MD_CTX *ctx, const EVP_MD *md, const char *password,
+			  const char *salt, const char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
 	unsigned char out[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
-	size_t la = strlen(a), lb = strlen(b);
-	char *cat = brook_malloc(la + lb + 1);
 
-	memcpy(cat, a, la);
-	memcpy(cat + la, b, lb);
-	EVP_Digest(cat, la + lb, out, &n, md, NULL);
-	free(cat);
+	if (!EVP_DigestInit_ex2(ctx, md, NULL) ||
+	    !EVP_DigestUpdate(ctx, password, strlen(password)) ||
+	    !EVP_DigestUpdate(ctx, salt, strlen(salt)) || !EVP_DigestFinal_ex(ctx, out, &n))
+		abort();
 	for (unsigned int i = 0; i < n; i++)
-		sprintf(hex + 2 * i, "%02x", out[i]);
-	hex[2 * n] = '\0';
+		if (hex[2 * i] != digits[out[i] >> 4] || hex[2 * i + 1] != digits[out[i] & 15])
+			return 0;
+	return 1;
 }
 
 static int check_login(const json_t *user, char *reason, size_t len)
@@ -209,14 +249,15 @@ static int check_login(const json_t *user, char *reason, size_t len)
 	static const struct {
 		const char *path;
 		size_t hexlen;
-		const EVP_MD *(*md)(void);
+		EVP_MD **md;
 		const char *name;
 	} hashes[] = {
-		{"login.md5", 32, EVP_md5, "md5"},
-		{"login.sha1", 40, EVP_sha1, "sha1"},
-		{"login.sha256", 64, EVP_sha256, "sha256"},
+		{"login.md5", 32, &md_md5, "md5"},
+		{"login.sha1", 40, &md_sha1, "sha1"},
+		{"login.sha256", 64, &md_sha256, "sha256"},
 	};
 	const char *uuid, *password, *salt;
+	EVP_MD_CTX *ctx;
 	brook_uuid u;
 
 	if (!(uuid = want_str(user, "login.uuid", reason, len)))
@@ -227,16 +268,16 @@ static int check_login(const json_t *user, char *reason, size_t len)
 	    !(password = want_str(user, "login.password", reason, len)) ||
 	    !(salt = want_str(user, "login.salt", reason, len)))
 		return BROOK_ERR;
+	pthread_once(&md_once, md_init);
+	ctx = md_ctx();
 	for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
 		const char *h = want_str(user, hashes[i].path, reason, len);
-		char hex[2 * EVP_MAX_MD_SIZE + 1];
 		if (!h)
 			return BROOK_ERR;
 		if (!is_lower_hex(h, hashes[i].hexlen))
 			return fail(reason, len, hashes[i].path,
 				    "expected %zu lower-case hex digits", hashes[i].hexlen);
-		digest_hex(hashes[i].md(), password, salt, hex);
-		if (strcmp(hex, h) != 0)
+		if (!digest_matches(ctx, *hashes[i].md, password, salt, h))
 			return fail(reason, len, hashes[i].path,
 				    "does not match %s(password + salt)", hashes[i].name);
 	}
@@ -343,13 +384,341 @@ static void add_reason(source_response *resp, size_t index, const char *reason)
 	resp->reasons[resp->nreasons++] = brook_strdup(line);
 }
 
+/*
+ * The response scanner.
+ *
+ * One pass over the body finds the top-level members; each member's value is cut
+ * out as a span (strings skipped with their escapes, brackets counted), compacted
+ * into a scratch buffer (whitespace outside strings dropped) and given to jansson
+ * alone. Elements of `results` are parsed, validated and freed one by one, and a
+ * valid element's compact text becomes its record as it is, so no big tree is ever
+ * built nor re-serialised. The scanner itself checks the grammar between spans
+ * (braces, keys, ':' and ',', nothing after the object) and duplicate top-level
+ * keys (decoded, in a jansson object used as a set); jansson checks each span is
+ * exactly one valid value, duplicate keys inside included. So the body is accepted
+ * exactly when it is one valid JSON object without duplicate keys, as before.
+ * Depth is bounded by json_depth_exceeds() before the scan starts.
+ */
+typedef struct resp_scan {
+	const char *s;
+	size_t n, i;
+	brook_buf scratch;    /* compact text of the current span */
+	json_t *keys;         /* top-level keys seen */
+	json_t *info, *error, *results_other; /* values kept for the checks after the scan */
+	int results_array;    /* `results` was an array (its elements are in resp) */
+	size_t cap;           /* capacity of resp->records */
+	char *err;
+	size_t errlen;
+} resp_scan;
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void skip_ws(resp_scan *sc)
+{
+	while (sc->i < sc->n && is_ws(sc->s[sc->i]))
+		sc->i++;
+}
+
+/* "response is not JSON: what at line L column C" for byte offset off of the body. */
+static int not_json(resp_scan *sc, size_t off, const char *what)
+{
+	size_t line = 1, col = 1;
+
+	if (off > sc->n)
+		off = sc->n;
+	for (size_t k = 0; k < off; k++) {
+		if (sc->s[k] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	snprintf(sc->err, sc->errlen, "response is not JSON: %s at line %zu column %zu", what,
+		 line, col);
+	return BROOK_ERR;
+}
+
+/* Copy the string literal starting at sc->i (a '"') to scratch; sc->i ends past it. */
+static int scan_string(resp_scan *sc)
+{
+	const char *s = sc->s;
+	size_t i = sc->i + 1, n = sc->n;
+
+	while (i < n) {
+		char c = s[i];
+		if (c == '"') {
+			i++;
+			brook_buf_append(&sc->scratch, s + sc->i, i - sc->i);
+			sc->i = i;
+			return BROOK_OK;
+		}
+		i += c == '\\' ? 2 : 1;
+	}
+	return not_json(sc, n, "premature end of input");
+}
+
+/* Cut out one value starting at sc->i (no whitespace before it) into scratch, compact;
+ * sc->i ends just past it. Only the span is found here; jansson judges its content. */
+static int scan_value(resp_scan *sc)
+{
+	const char *s = sc->s;
+	size_t n = sc->n, start = sc->i;
+	int depth = 0;
+
+	if (sc->i >= n)
+		return not_json(sc, n, "premature end of input");
+	if (s[sc->i] == '"')
+		return scan_string(sc);
+	if (s[sc->i] != '{' && s[sc->i] != '[') {
+		while (sc->i < n && !is_ws(s[sc->i]) && s[sc->i] != ',' && s[sc->i] != ']' &&
+		       s[sc->i] != '}')
+			sc->i++;
+		if (sc->i == start)
+			return not_json(sc, start, "expected a value");
+		brook_buf_append(&sc->scratch, s + start, sc->i - start);
+		return BROOK_OK;
+	}
+	while (sc->i < n) {
+		size_t run = sc->i;
+		char c;
+		/* a run of plain bytes is copied at once */
+		while (run < n && !is_ws(s[run]) && s[run] != '"' && s[run] != '{' &&
+		       s[run] != '[' && s[run] != '}' && s[run] != ']')
+			run++;
+		if (run > sc->i)
+			brook_buf_append(&sc->scratch, s + sc->i, run - sc->i);
+		sc->i = run;
+		if (run >= n)
+			break;
+		c = s[run];
+		if (is_ws(c)) {
+			sc->i++;
+		} else if (c == '"') {
+			if (scan_string(sc) != BROOK_OK)
+				return BROOK_ERR;
+		} else {
+			brook_buf_putc(&sc->scratch, c);
+			sc->i++;
+			if (c == '{' || c == '[')
+				depth++;
+			else if (--depth == 0)
+				return BROOK_OK;
+		}
+	}
+	return not_json(sc, n, "premature end of input");
+}
+
+/* jansson's verdict on the span [start, sc->i) whose compact text is in scratch. */
+static json_t *load_span(resp_scan *sc, size_t start)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(sc->scratch.data, sc->scratch.len,
+			       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+
+	if (v)
+		return v;
+	/* parse the original bytes again to say where the error is */
+	json_t *again = json_loadb(sc->s + start, sc->i - start,
+				   JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	json_decref(again);
+	not_json(sc, start + (size_t)(jerr.position > 0 ? jerr.position - 1 : 0), jerr.text);
+	return NULL;
+}
+
+/* The elements of `results`; sc->i is at its '['. */
+static int scan_results(resp_scan *sc, source_response *resp)
+{
+	char reason[256];
+	size_t index = 0;
+
+	sc->i++;
+	skip_ws(sc);
+	if (sc->i < sc->n && sc->s[sc->i] == ']') {
+		sc->i++;
+		return BROOK_OK;
+	}
+	for (;;) {
+		size_t start = sc->i;
+		json_t *user;
+
+		brook_buf_reset(&sc->scratch);
+		if (scan_value(sc) != BROOK_OK || !(user = load_span(sc, start)))
+			return BROOK_ERR;
+		if (source_validate_user(user, reason, sizeof reason) == BROOK_OK) {
+			char *line = brook_malloc(sc->scratch.len + 1);
+			memcpy(line, sc->scratch.data, sc->scratch.len);
+			line[sc->scratch.len] = '\0';
+			if (resp->nrecords == sc->cap) {
+				sc->cap = sc->cap ? 2 * sc->cap : 64;
+				resp->records = brook_realloc(resp->records,
+							      sc->cap * sizeof *resp->records);
+			}
+			resp->records[resp->nrecords++] = line;
+		} else {
+			add_reason(resp, index, reason);
+		}
+		json_decref(user);
+		index++;
+		skip_ws(sc);
+		if (sc->i < sc->n && sc->s[sc->i] == ',') {
+			sc->i++;
+			skip_ws(sc);
+			continue;
+		}
+		if (sc->i < sc->n && sc->s[sc->i] == ']') {
+			sc->i++;
+			return BROOK_OK;
+		}
+		return not_json(sc, sc->i, sc->i < sc->n ? "expected ',' or ']'"
+						      : "premature end of input");
+	}
+}
+
+/* The top-level object; sc->i is at its '{'. */
+static int scan_top(resp_scan *sc, source_response *resp)
+{
+	sc->i++;
+	skip_ws(sc);
+	if (sc->i < sc->n && sc->s[sc->i] == '}') {
+		sc->i++;
+		goto end;
+	}
+	for (;;) {
+		size_t start = sc->i;
+		json_t *key, *v;
+		const char *name;
+		int which;
+
+		if (sc->i >= sc->n || sc->s[sc->i] != '"')
+			return not_json(sc, sc->i, sc->i < sc->n ? "string or '}' expected"
+							      : "premature end of input");
+		brook_buf_reset(&sc->scratch);
+		if (scan_string(sc) != BROOK_OK || !(key = load_span(sc, start)))
+			return BROOK_ERR;
+		name = json_string_value(key);
+		if (json_object_get(sc->keys, name)) {
+			json_decref(key);
+			return not_json(sc, start, "duplicate object key");
+		}
+		json_object_set_new(sc->keys, name, json_true());
+		which = strcmp(name, "results") == 0 ? 1 : strcmp(name, "info") == 0 ? 2
+			: strcmp(name, "error") == 0 ? 3 : 0;
+		json_decref(key);
+		skip_ws(sc);
+		if (sc->i >= sc->n || sc->s[sc->i] != ':')
+			return not_json(sc, sc->i, sc->i < sc->n ? "':' expected"
+							      : "premature end of input");
+		sc->i++;
+		skip_ws(sc);
+		if (which == 1 && sc->i < sc->n && sc->s[sc->i] == '[') {
+			sc->results_array = 1;
+			if (scan_results(sc, resp) != BROOK_OK)
+				return BROOK_ERR;
+		} else {
+			start = sc->i;
+			brook_buf_reset(&sc->scratch);
+			if (scan_value(sc) != BROOK_OK || !(v = load_span(sc, start)))
+				return BROOK_ERR;
+			if (which == 1)
+				sc->results_other = v;
+			else if (which == 2)
+				sc->info = v;
+			else if (which == 3)
+				sc->error = v;
+			else
+				json_decref(v);
+		}
+		skip_ws(sc);
+		if (sc->i < sc->n && sc->s[sc->i] == ',') {
+			sc->i++;
+			skip_ws(sc);
+			continue;
+		}
+		if (sc->i < sc->n && sc->s[sc->i] == '}') {
+			sc->i++;
+			break;
+		}
+		return not_json(sc, sc->i, sc->i < sc->n ? "',' or '}' expected"
+						      : "premature end of input");
+	}
+end:
+	skip_ws(sc);
+	if (sc->i < sc->n)
+		return not_json(sc, sc->i, "end of file expected");
+	return BROOK_OK;
+}
+
+/* A body that does not start with '{': jansson says what it is, as before. */
+static int not_an_object(const char *body, size_t len, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!root)
+		snprintf(err, errlen, "response is not JSON: %s at line %d column %d", jerr.text,
+			 jerr.line, jerr.column);
+	else
+		snprintf(err, errlen, "response is not a JSON object");
+	json_decref(root);
+	return BROOK_ERR;
+}
+
+/* The checks after a clean scan, in the order of the API's documentation. */
+static int check_top(resp_scan *sc, source_response *resp, char *err, size_t errlen)
+{
+	json_t *info = sc->info, *v;
+
+	if (sc->error) {
+		resp->api_error = 1;
+		snprintf(err, errlen, "%s",
+			 json_is_string(sc->error) ? json_string_value(sc->error)
+						   : "error without a message");
+		return BROOK_ERR;
+	}
+	if (!sc->results_array) {
+		snprintf(err, errlen, "response has no \"results\" array");
+		return BROOK_ERR;
+	}
+	if (!json_is_object(info)) {
+		snprintf(err, errlen, "response has no \"info\" object");
+		return BROOK_ERR;
+	}
+	v = json_object_get(info, "seed");
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "info.seed: %s", v ? "expected string" : "missing");
+		return BROOK_ERR;
+	}
+	resp->seed = brook_strdup(json_string_value(v));
+	v = json_object_get(info, "results");
+	if (!json_is_integer(v)) {
+		snprintf(err, errlen, "info.results: %s", v ? "expected integer" : "missing");
+		return BROOK_ERR;
+	}
+	resp->results = json_integer_value(v);
+	v = json_object_get(info, "page");
+	if (!json_is_integer(v)) {
+		snprintf(err, errlen, "info.page: %s", v ? "expected integer" : "missing");
+		return BROOK_ERR;
+	}
+	resp->page = json_integer_value(v);
+	v = json_object_get(info, "version");
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "info.version: %s", v ? "expected string" : "missing");
+		return BROOK_ERR;
+	}
+	resp->version = brook_strdup(json_string_value(v));
+	return BROOK_OK;
+}
+
 int source_parse_response(const char *body, size_t len, source_response *resp, char *err,
 			  size_t errlen)
 {
-	json_error_t jerr;
-	json_t *root, *results, *info, *v;
-	char reason[256];
-	int rc = BROOK_ERR;
+	resp_scan sc = {.s = body, .n = len, .err = err, .errlen = errlen};
+	int rc;
 
 	memset(resp, 0, sizeof *resp);
 	if (len == 0) {
@@ -366,77 +735,28 @@ int source_parse_response(const char *body, size_t len, source_response *resp, c
 			 SOURCE_MAX_JSON_DEPTH);
 		return BROOK_ERR;
 	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "response is not JSON: %s at line %d column %d", jerr.text,
-			 jerr.line, jerr.column);
+	skip_ws(&sc);
+	if (sc.i >= len || body[sc.i] != '{')
+		return not_an_object(body, len, err, errlen);
+	brook_buf_init(&sc.scratch, 4096);
+	sc.keys = json_object();
+	rc = scan_top(&sc, resp);
+	if (rc == BROOK_OK)
+		rc = check_top(&sc, resp, err, errlen);
+	brook_buf_release(&sc.scratch);
+	json_decref(sc.keys);
+	json_decref(sc.info);
+	json_decref(sc.error);
+	json_decref(sc.results_other);
+	if (rc != BROOK_OK) {
+		int api_error = resp->api_error;
+		source_response_release(resp);
+		resp->api_error = api_error;
 		return BROOK_ERR;
 	}
-	if (!json_is_object(root)) {
-		snprintf(err, errlen, "response is not a JSON object");
-		goto out;
-	}
-	v = json_object_get(root, "error");
-	if (v) {
-		resp->api_error = 1;
-		snprintf(err, errlen, "%s",
-			 json_is_string(v) ? json_string_value(v) : "error without a message");
-		goto out;
-	}
-	results = json_object_get(root, "results");
-	info = json_object_get(root, "info");
-	if (!json_is_array(results)) {
-		snprintf(err, errlen, "response has no \"results\" array");
-		goto out;
-	}
-	if (!json_is_object(info)) {
-		snprintf(err, errlen, "response has no \"info\" object");
-		goto out;
-	}
-	v = json_object_get(info, "seed");
-	if (!json_is_string(v)) {
-		snprintf(err, errlen, "info.seed: %s", v ? "expected string" : "missing");
-		goto out;
-	}
-	resp->seed = brook_strdup(json_string_value(v));
-	v = json_object_get(info, "results");
-	if (!json_is_integer(v)) {
-		snprintf(err, errlen, "info.results: %s", v ? "expected integer" : "missing");
-		goto out;
-	}
-	resp->results = json_integer_value(v);
-	v = json_object_get(info, "page");
-	if (!json_is_integer(v)) {
-		snprintf(err, errlen, "info.page: %s", v ? "expected integer" : "missing");
-		goto out;
-	}
-	resp->page = json_integer_value(v);
-	v = json_object_get(info, "version");
-	if (!json_is_string(v)) {
-		snprintf(err, errlen, "info.version: %s", v ? "expected string" : "missing");
-		goto out;
-	}
-	resp->version = brook_strdup(json_string_value(v));
-
-	size_t n = json_array_size(results), i;
-	json_t *user;
-	resp->records = brook_calloc(n ? n : 1, sizeof *resp->records);
-	json_array_foreach(results, i, user) {
-		if (source_validate_user(user, reason, sizeof reason) != BROOK_OK) {
-			add_reason(resp, i, reason);
-			continue;
-		}
-		char *line = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (!line) {
-			add_reason(resp, i, "cannot be serialised (invalid UTF-8?)");
-			continue;
-		}
-		resp->records[resp->nrecords++] = line;
-	}
-	rc = BROOK_OK;
-out:
-	json_decref(root);
-	return rc;
+	if (!resp->records)
+		resp->records = brook_calloc(1, sizeof *resp->records);
+	return BROOK_OK;
 }
 
 void source_response_release(source_response *resp)
