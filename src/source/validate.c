@@ -389,8 +389,8 @@ static void add_reason(source_response *resp, size_t index, const char *reason)
  *
  * One pass over the body finds the top-level members; each member's value is cut
  * out as a span (strings skipped with their escapes, brackets counted), compacted
- * into a scratch buffer (whitespace outside strings dropped) and given to jansson
- * alone. Elements of `results` are parsed, validated and freed one by one, and a
+ * (whitespace outside strings dropped, in a scratch buffer; a span without any is used
+ * in place) and given to jansson alone. Elements of `results` are parsed, validated and freed one by one, and a
  * valid element's compact text becomes its record as it is, so no big tree is ever
  * built nor re-serialised. The scanner itself checks the grammar between spans
  * (braces, keys, ':' and ',', nothing after the object) and duplicate top-level
@@ -402,7 +402,9 @@ static void add_reason(source_response *resp, size_t index, const char *reason)
 typedef struct resp_scan {
 	const char *s;
 	size_t n, i;
-	brook_buf scratch;    /* compact text of the current span */
+	brook_buf scratch;    /* compact copy of the current span when it had whitespace */
+	const char *text;     /* compact text of the current span (body or scratch) */
+	size_t textlen;
 	json_t *keys;         /* top-level keys seen */
 	json_t *info, *error, *results_other; /* values kept for the checks after the scan */
 	int results_array;    /* `results` was an array (its elements are in resp) */
@@ -442,82 +444,103 @@ static int not_json(resp_scan *sc, size_t off, const char *what)
 	return BROOK_ERR;
 }
 
-/* Copy the string literal starting at sc->i (a '"') to scratch; sc->i ends past it. */
-static int scan_string(resp_scan *sc)
+/* Past the string literal starting at sc->i (a '"'): memchr to each quote, an odd
+ * run of backslashes before it escapes it. */
+static int skip_string(resp_scan *sc)
 {
-	const char *s = sc->s;
-	size_t i = sc->i + 1, n = sc->n;
+	const char *s = sc->s, *q;
+	size_t i = sc->i + 1;
 
-	while (i < n) {
-		char c = s[i];
-		if (c == '"') {
-			i++;
-			brook_buf_append(&sc->scratch, s + sc->i, i - sc->i);
+	while (i < sc->n && (q = memchr(s + i, '"', sc->n - i))) {
+		size_t k = (size_t)(q - s), bs = 0;
+		while (k - bs > sc->i + 1 && s[k - bs - 1] == '\\')
+			bs++;
+		i = k + 1;
+		if (bs % 2 == 0) {
 			sc->i = i;
 			return BROOK_OK;
 		}
-		i += c == '\\' ? 2 : 1;
 	}
-	return not_json(sc, n, "premature end of input");
+	return not_json(sc, sc->n, "premature end of input");
 }
 
-/* Cut out one value starting at sc->i (no whitespace before it) into scratch, compact;
- * sc->i ends just past it. Only the span is found here; jansson judges its content. */
+/* Find the end of the value starting at sc->i (no whitespace before it) and make
+ * sc->text/textlen its compact text: the body's own bytes when the value holds no
+ * whitespace outside strings (the usual case), else a copy without it in scratch.
+ * Only the span is found here; jansson judges its content. */
 static int scan_value(resp_scan *sc)
 {
 	const char *s = sc->s;
 	size_t n = sc->n, start = sc->i;
-	int depth = 0;
+	int depth = 0, ws = 0;
 
 	if (sc->i >= n)
 		return not_json(sc, n, "premature end of input");
-	if (s[sc->i] == '"')
-		return scan_string(sc);
-	if (s[sc->i] != '{' && s[sc->i] != '[') {
+	if (s[sc->i] == '"') {
+		if (skip_string(sc) != BROOK_OK)
+			return BROOK_ERR;
+	} else if (s[sc->i] != '{' && s[sc->i] != '[') {
 		while (sc->i < n && !is_ws(s[sc->i]) && s[sc->i] != ',' && s[sc->i] != ']' &&
 		       s[sc->i] != '}')
 			sc->i++;
 		if (sc->i == start)
 			return not_json(sc, start, "expected a value");
-		brook_buf_append(&sc->scratch, s + start, sc->i - start);
-		return BROOK_OK;
-	}
-	while (sc->i < n) {
-		size_t run = sc->i;
-		char c;
-		/* a run of plain bytes is copied at once */
-		while (run < n && !is_ws(s[run]) && s[run] != '"' && s[run] != '{' &&
-		       s[run] != '[' && s[run] != '}' && s[run] != ']')
-			run++;
-		if (run > sc->i)
-			brook_buf_append(&sc->scratch, s + sc->i, run - sc->i);
-		sc->i = run;
-		if (run >= n)
-			break;
-		c = s[run];
-		if (is_ws(c)) {
-			sc->i++;
-		} else if (c == '"') {
-			if (scan_string(sc) != BROOK_OK)
-				return BROOK_ERR;
-		} else {
-			brook_buf_putc(&sc->scratch, c);
+	} else {
+		for (;;) {
+			char c;
+			if (sc->i >= n)
+				return not_json(sc, n, "premature end of input");
+			c = s[sc->i];
+			if (c == '"') {
+				if (skip_string(sc) != BROOK_OK)
+					return BROOK_ERR;
+				continue;
+			}
 			sc->i++;
 			if (c == '{' || c == '[')
 				depth++;
-			else if (--depth == 0)
-				return BROOK_OK;
+			else if ((c == '}' || c == ']') && --depth == 0)
+				break;
+			else if (is_ws(c))
+				ws = 1;
 		}
 	}
-	return not_json(sc, n, "premature end of input");
+	if (!ws) {
+		sc->text = s + start;
+		sc->textlen = sc->i - start;
+		return BROOK_OK;
+	}
+	/* drop the whitespace outside strings */
+	brook_buf_reset(&sc->scratch);
+	brook_buf_reserve(&sc->scratch, sc->i - start);
+	char *out = sc->scratch.data;
+	size_t o = 0;
+	for (size_t k = start; k < sc->i; k++) {
+		char c = s[k];
+		if (is_ws(c))
+			continue;
+		out[o++] = c;
+		if (c != '"')
+			continue;
+		for (k++; s[k] != '"'; k++) {
+			out[o++] = s[k];
+			if (s[k] == '\\')
+				out[o++] = s[++k];
+		}
+		out[o++] = '"';
+	}
+	sc->scratch.len = o;
+	sc->text = sc->scratch.data;
+	sc->textlen = o;
+	return BROOK_OK;
 }
 
-/* jansson's verdict on the span [start, sc->i) whose compact text is in scratch. */
+/* jansson's verdict on the span [start, sc->i), whose compact text is sc->text. */
 static json_t *load_span(resp_scan *sc, size_t start)
 {
 	json_error_t jerr;
-	json_t *v = json_loadb(sc->scratch.data, sc->scratch.len,
-			       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	json_t *v = json_loadb(sc->text, sc->textlen, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+			       &jerr);
 
 	if (v)
 		return v;
@@ -545,13 +568,12 @@ static int scan_results(resp_scan *sc, source_response *resp)
 		size_t start = sc->i;
 		json_t *user;
 
-		brook_buf_reset(&sc->scratch);
 		if (scan_value(sc) != BROOK_OK || !(user = load_span(sc, start)))
 			return BROOK_ERR;
 		if (source_validate_user(user, reason, sizeof reason) == BROOK_OK) {
-			char *line = brook_malloc(sc->scratch.len + 1);
-			memcpy(line, sc->scratch.data, sc->scratch.len);
-			line[sc->scratch.len] = '\0';
+			char *line = brook_malloc(sc->textlen + 1);
+			memcpy(line, sc->text, sc->textlen);
+			line[sc->textlen] = '\0';
 			if (resp->nrecords == sc->cap) {
 				sc->cap = sc->cap ? 2 * sc->cap : 64;
 				resp->records = brook_realloc(resp->records,
@@ -596,8 +618,7 @@ static int scan_top(resp_scan *sc, source_response *resp)
 		if (sc->i >= sc->n || sc->s[sc->i] != '"')
 			return not_json(sc, sc->i, sc->i < sc->n ? "string or '}' expected"
 							      : "premature end of input");
-		brook_buf_reset(&sc->scratch);
-		if (scan_string(sc) != BROOK_OK || !(key = load_span(sc, start)))
+		if (scan_value(sc) != BROOK_OK || !(key = load_span(sc, start)))
 			return BROOK_ERR;
 		name = json_string_value(key);
 		if (json_object_get(sc->keys, name)) {
@@ -620,7 +641,6 @@ static int scan_top(resp_scan *sc, source_response *resp)
 				return BROOK_ERR;
 		} else {
 			start = sc->i;
-			brook_buf_reset(&sc->scratch);
 			if (scan_value(sc) != BROOK_OK || !(v = load_span(sc, start)))
 				return BROOK_ERR;
 			if (which == 1)

@@ -167,6 +167,27 @@ scheduler:
         after_boom: {operator: empty, upstream: [boom]}
         on_failure: {operator: empty, upstream: [boom], trigger_rule: one_failed}
         always: {operator: empty, upstream: [boom], trigger_rule: all_done}
+    timeout:
+      schedule: none
+      is_paused_upon_creation: false
+      tasks:
+        sleepy:
+          operator: shell
+          execution_timeout: 1s
+          params: {command: "echo sleeping; sleep 30"}
+    paused_catchup:
+      schedule: "@daily"
+      start_date: %(start)s
+      catchup: true
+      tasks:
+        t: {operator: empty}
+    one_at_a_time:
+      schedule: "@daily"
+      start_date: 2024-01-01
+      max_active_runs: 1
+      is_paused_upon_creation: true
+      tasks:
+        t: {operator: shell, params: {command: "sleep 0.3"}}
     slow:
       schedule: none
       is_paused_upon_creation: false
@@ -359,6 +380,55 @@ scheduler:
         hist = self.psql("SELECT dag_id, state, run_type FROM scheduler.dag_run WHERE "
                          "run_id = '%s'" % run_id)
         self.assertEqual(hist, "slow|success|manual")
+
+    def test_execution_timeout(self):
+        run_id = self.trigger("timeout")
+        run = self.wait_run("timeout", run_id)
+        self.assertEqual(run["state"], "failed")
+        ti = self.tis("timeout", run_id)["sleepy"]
+        self.assertEqual(ti["state"], "failed")
+        self.assertLess(ti["duration"], 20)
+        log = self.task_log("timeout", run_id, "sleepy", 1)
+        self.assertIn("sleeping", log)
+        self.assertIn("timed out", log)
+
+    def test_pause_and_unpause(self):
+        # Paused at creation: no scheduled runs, however many passes the loop makes.
+        st, h = self.call("GET", "/health")
+        beat = h["scheduler"]["latest_scheduler_heartbeat"]
+        deadline = time.monotonic() + WAIT
+        while self.call("GET", "/health")[1]["scheduler"]["latest_scheduler_heartbeat"] \
+                == beat:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        st, body = self.call("GET", "/dags/paused_catchup/dagRuns")
+        self.assertEqual((st, body["total_entries"]), (200, 0))
+        st, dag = self.call("PATCH", "/dags/paused_catchup", {"is_paused": False})
+        self.assertEqual((st, dag["is_paused"]), (200, False))
+        while self.call("GET", "/dags/paused_catchup/dagRuns")[1]["total_entries"] < 3:
+            self.assertLess(time.monotonic(), deadline, self.sched.log_tail())
+            time.sleep(0.1)
+        st, dag = self.call("PATCH", "/dags/paused_catchup", {"is_paused": True})
+        self.assertEqual((st, dag["is_paused"]), (200, True))
+
+    def test_backfill_respects_max_active_runs(self):
+        # A backfill runs even though the DAG is paused (as Airflow's backfill does),
+        # one run at a time.
+        st, body = self.call("POST", "/dags/one_at_a_time/backfill",
+                             {"from": "2024-02-01", "to": "2024-02-03"})
+        self.assertEqual(st, 200, body)
+        ids = [r["dag_run_id"] for r in body["dag_runs"]]
+        self.assertEqual(ids, ["backfill__2024-02-0%d T00:00:00+00:00".replace(" ", "") % d
+                               for d in (1, 2, 3)])
+        runs = [self.wait_run("one_at_a_time", i) for i in ids]
+        self.assertTrue(all(r["state"] == "success" for r in runs))
+        spans = sorted((r["start_date"], r["end_date"]) for r in runs)
+        for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
+            self.assertLessEqual(e1, s2, spans)
+        # Again: every interval has its run; nothing new.
+        st, body = self.call("POST", "/dags/one_at_a_time/backfill",
+                             {"from": "2024-02-01", "to": "2024-02-03"})
+        self.assertEqual((st, body["total_entries"]), (200, 0))
 
     def test_cycle_refuses_to_start(self):
         bad = os.path.join(self.tmp, "cycle.yaml")
