@@ -101,6 +101,15 @@ static void reply_json(brook_http_response *resp, int status, json_t *j)
 	free(text);
 }
 
+/* 200 with j, or the problem e when j is NULL. */
+static void reply_or_problem(brook_http_response *resp, json_t *j, const sched_error *e)
+{
+	if (!j)
+		sched_problem(resp, e);
+	else
+		reply_json(resp, 200, j);
+}
+
 /* A query argument as an integer in [min, max]; BROOK_ERR answered 400. */
 static int query_int(const brook_http_request *req, brook_http_response *resp, const char *key,
 		     long def, long min, long max, long *out)
@@ -449,10 +458,7 @@ static void api_get_run(const brook_http_request *req, brook_http_response *resp
 	json_t *j = scheduler_get_run(a->s, brook_http_param(req, "dag_id"),
 				      brook_http_param(req, "dag_run_id"), &e);
 
-	if (!j)
-		sched_problem(resp, &e);
-	else
-		reply_json(resp, 200, j);
+	reply_or_problem(resp, j, &e);
 }
 
 static void api_list_tis(const brook_http_request *req, brook_http_response *resp, void *arg)
@@ -462,10 +468,7 @@ static void api_list_tis(const brook_http_request *req, brook_http_response *res
 	json_t *j = scheduler_list_tis(a->s, brook_http_param(req, "dag_id"),
 				       brook_http_param(req, "dag_run_id"), &e);
 
-	if (!j)
-		sched_problem(resp, &e);
-	else
-		reply_json(resp, 200, j);
+	reply_or_problem(resp, j, &e);
 }
 
 static void api_get_ti(const brook_http_request *req, brook_http_response *resp, void *arg)
@@ -476,10 +479,7 @@ static void api_get_ti(const brook_http_request *req, brook_http_response *resp,
 				     brook_http_param(req, "dag_run_id"),
 				     brook_http_param(req, "task_id"), &e);
 
-	if (!j)
-		sched_problem(resp, &e);
-	else
-		reply_json(resp, 200, j);
+	reply_or_problem(resp, j, &e);
 }
 
 static void api_xcom(const brook_http_request *req, brook_http_response *resp, void *arg)
@@ -490,10 +490,7 @@ static void api_xcom(const brook_http_request *req, brook_http_response *resp, v
 					brook_http_param(req, "dag_run_id"),
 					brook_http_param(req, "task_id"), &e);
 
-	if (!j)
-		sched_problem(resp, &e);
-	else
-		reply_json(resp, 200, j);
+	reply_or_problem(resp, j, &e);
 }
 
 static void api_log(const brook_http_request *req, brook_http_response *resp, void *arg)
