@@ -13,6 +13,10 @@ the scheduler driven through its REST API, the results read back with psql.
 - SIGKILL of the scheduler while a run stages users, then a restart: the interrupted
   try counts as failed, the next try resumes, the run succeeds, and no batch and no
   user is staged twice;
+- execution_timeout kills a shell task; pausing stops scheduled runs, unpausing
+  catches up; a backfill runs its runs one at a time under max_active_runs = 1;
+- a second scheduler on the same database refuses to start; without PostgreSQL and
+  postgres.dsn the scheduler starts the private cluster itself and stops it on SIGTERM;
 - a bad DAG file (a cycle) makes the scheduler refuse to start, naming DAG and line;
 - psql shows the run history.
 """
@@ -429,6 +433,51 @@ scheduler:
         st, body = self.call("POST", "/dags/one_at_a_time/backfill",
                              {"from": "2024-02-01", "to": "2024-02-03"})
         self.assertEqual((st, body["total_entries"]), (200, 0))
+
+    def test_one_scheduler_per_database(self):
+        p = subprocess.run([BROOK, "scheduler", "--data", self.tmp, "--listen",
+                            "127.0.0.1:0", "--config", self.config], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn("another scheduler is running", err)
+        self.sched.assert_alive()
+
+    def test_starts_and_stops_its_own_cluster(self):
+        """No PostgreSQL running and no postgres.dsn: the scheduler initialises and
+        starts the private cluster under its data dir, and stops it on SIGTERM."""
+        data = tempfile.mkdtemp(prefix="brook-sched-own-", dir=self.tmp)
+        os.chmod(data, 0o755)
+        cfg = os.path.join(data, "dags.yaml")
+        with open(cfg, "w") as f:
+            f.write("scheduler:\n  dags:\n    hello:\n      schedule: none\n"
+                    "      is_paused_upon_creation: false\n      tasks:\n"
+                    "        say: {operator: shell, params: {command: echo hello}}\n")
+        own = brooktest.ServerUnderTest("scheduler", data_dir=data, extra_args=[
+            "--config", cfg], sets=["postgres.listen=127.0.0.1:0", "scheduler.tick=200ms"])
+        own.start()
+        try:
+            pidfile = os.path.join(data, "postgres", "pgdata", "postmaster.pid")
+            self.assertTrue(os.path.exists(pidfile))
+            url = "http://%s/api/v1" % own.address
+            req = urllib.request.Request(url + "/dags/hello/dagRuns", method="POST",
+                                         data=b'{"conf": {}}',
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                run_id = json.loads(r.read())["dag_run_id"]
+            deadline = time.monotonic() + WAIT
+            while True:
+                with urllib.request.urlopen("%s/dags/hello/dagRuns/%s" % (
+                        url, urllib.request.quote(run_id, safe="")), timeout=30) as r:
+                    state = json.loads(r.read())["state"]
+                if state in ("success", "failed"):
+                    break
+                self.assertLess(time.monotonic(), deadline, own.log_tail())
+                time.sleep(0.2)
+            self.assertEqual(state, "success")
+        finally:
+            own.stop()
+        self.assertFalse(os.path.exists(pidfile), "the scheduler left PostgreSQL running")
 
     def test_cycle_refuses_to_start(self):
         bad = os.path.join(self.tmp, "cycle.yaml")
