@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,7 +34,9 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/httpd.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -284,6 +287,38 @@ static int free_port(void)
 	return port;
 }
 
+/* A private cluster started by a scheduler (not by `brook postgres`) records the
+ * scheduler's pid in DIR/owner.pid, so that when that scheduler dies with SIGKILL and
+ * leaves the postmaster running, the next one takes the cluster over (and stops it
+ * when it exits) instead of leaving it running forever. */
+static void owner_set(const char *dir, bool mine)
+{
+	char path[4200], pid[32];
+	snprintf(path, sizeof path, "%s/owner.pid", dir);
+	if (!mine) {
+		unlink(path);
+		return;
+	}
+	int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+	if (brook_file_write_atomic(path, pid, (size_t)n) != BROOK_OK)
+		brook_warn(COMP, "cannot write %s: %s", path, strerror(errno));
+}
+
+static bool owner_is_gone(const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/owner.pid", dir);
+	brook_buf b = BROOK_BUF_INIT;
+	bool gone = false;
+	if (brook_file_read(path, 64, &b) == BROOK_OK && b.len) {
+		brook_buf_putc(&b, '\0');
+		long pid = strtol((const char *)b.data, NULL, 10);
+		gone = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	}
+	brook_buf_release(&b);
+	return gone;
+}
+
 /* postgres.dsn, or the private cluster under DATA/postgres (started when it does not
  * answer; *started is then the handle to stop at the end). */
 static char *resolve_dsn(const brook_config *cfg, pg_cluster **started, char *err,
@@ -310,11 +345,14 @@ static char *resolve_dsn(const brook_config *cfg, pg_cluster **started, char *er
 		PGconn *c = PQconnectdb(have);
 		bool ok = PQstatus(c) == CONNECTION_OK;
 		PQfinish(c);
-		if (ok) {
+		if (ok && !owner_is_gone(dir)) {
 			free(host);
 			brook_info(COMP, "using the private PostgreSQL cluster in %s", dir);
 			return have;
 		}
+		if (ok)
+			brook_warn(COMP, "the private PostgreSQL cluster in %s was left running by "
+					 "a scheduler that died: taking it over", dir);
 		free(have);
 	}
 	if (port == 0)
@@ -325,8 +363,26 @@ static char *resolve_dsn(const brook_config *cfg, pg_cluster **started, char *er
 	free(host);
 	if (!pc)
 		return NULL;
+	owner_set(dir, true);
 	*started = pc;
 	return brook_strdup(pg_cluster_dsn(pc));
+}
+
+/* Stop a cluster this process started (and give up its ownership). */
+static void stop_own_cluster(pg_cluster *pc)
+{
+	if (!pc)
+		return;
+	char err[512];
+	if (pg_cluster_stop(pc, err, sizeof err) != BROOK_OK)
+		brook_warn(COMP, "%s", err);
+	char *dir = brook_strdup(pg_cluster_datadir(pc));
+	char *slash = strrchr(dir, '/'); /* DIR/pgdata -> DIR */
+	if (slash)
+		*slash = '\0';
+	owner_set(dir, false);
+	free(dir);
+	pg_cluster_close(pc);
 }
 
 static PGconn *connect_migrated(const char *dsn, char *err, size_t errlen)
@@ -497,12 +553,7 @@ void scheduler_close(scheduler *s)
 	for (size_t i = 0; i < s->npool; i++)
 		PQfinish(s->pool[i]);
 	free(s->pool);
-	if (s->cluster) {
-		char err[512];
-		if (pg_cluster_stop(s->cluster, err, sizeof err) != BROOK_OK)
-			brook_warn(COMP, "%s", err);
-		pg_cluster_close(s->cluster);
-	}
+	stop_own_cluster(s->cluster);
 	free(s->dsn);
 	free(s->paused);
 	sched_dagbag_free(&s->bag);
@@ -1540,11 +1591,7 @@ int scheduler_test_task(const brook_config *cfg, const char *dag_id, const char 
 out:
 	if (c)
 		PQfinish(c);
-	if (cluster) {
-		char e2[256];
-		pg_cluster_stop(cluster, e2, sizeof e2);
-		pg_cluster_close(cluster);
-	}
+	stop_own_cluster(cluster);
 	free(dsn);
 	sched_dagbag_free(&bag);
 	return rc;

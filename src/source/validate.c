@@ -389,10 +389,10 @@ static void add_reason(source_response *resp, size_t index, const char *reason)
  *
  * One pass over the body finds the top-level members; each member's value is cut
  * out as a span (strings skipped with their escapes, brackets counted), compacted
- * (whitespace outside strings dropped, in a scratch buffer; a span without any is used
- * in place) and given to jansson alone. Elements of `results` are parsed, validated and freed one by one, and a
- * valid element's compact text becomes its record as it is, so no big tree is ever
- * built nor re-serialised. The scanner itself checks the grammar between spans
+ * (whitespace outside strings dropped, in a scratch buffer; a span without any is
+ * used in place) and given to jansson alone. Elements of `results` are parsed,
+ * validated and freed one by one, and a valid element's compact text becomes its
+ * record as it is, so no big tree is ever built nor re-serialised. The scanner itself checks the grammar between spans
  * (braces, keys, ':' and ',', nothing after the object) and duplicate top-level
  * keys (decoded, in a jansson object used as a set); jansson checks each span is
  * exactly one valid value, duplicate keys inside included. So the body is accepted

@@ -10,8 +10,9 @@
  * depth are checked before jansson builds anything), and splits it into valid
  * records — each the user's own JSON text with the whitespace outside strings
  * removed (one JSON object per line of `brook fetch`; escapes and number spellings
- * are kept as the server wrote them) — and rejected ones with reasons. A body that is not a response at all (not JSON, no
- * `results` array or `info` object, or the API's {"error": "..."} answer) is an error.
+ * are kept as the server wrote them) — and rejected ones with reasons. A body that
+ * is not a response at all (not JSON — duplicate keys included —, no `results` array
+ * or `info` object, or the API's {"error": "..."} answer) is an error.
  */
 #ifndef BROOK_SOURCE_VALIDATE_H
 #define BROOK_SOURCE_VALIDATE_H

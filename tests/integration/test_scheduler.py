@@ -445,7 +445,8 @@ scheduler:
 
     def test_starts_and_stops_its_own_cluster(self):
         """No PostgreSQL running and no postgres.dsn: the scheduler initialises and
-        starts the private cluster under its data dir, and stops it on SIGTERM."""
+        starts the private cluster under its data dir, and stops it on SIGTERM; after a
+        SIGKILL, the next scheduler takes the orphaned cluster over."""
         data = tempfile.mkdtemp(prefix="brook-sched-own-", dir=self.tmp)
         os.chmod(data, 0o755)
         cfg = os.path.join(data, "dags.yaml")
@@ -458,7 +459,7 @@ scheduler:
         own.start()
         try:
             pidfile = os.path.join(data, "postgres", "pgdata", "postmaster.pid")
-            self.assertTrue(os.path.exists(pidfile))
+            self.assertTrue(os.path.exists(pidfile), own.log_tail())
             url = "http://%s/api/v1" % own.address
             req = urllib.request.Request(url + "/dags/hello/dagRuns", method="POST",
                                          data=b'{"conf": {}}',
@@ -474,7 +475,12 @@ scheduler:
                     break
                 self.assertLess(time.monotonic(), deadline, own.log_tail())
                 time.sleep(0.2)
-            self.assertEqual(state, "success")
+            self.assertEqual(state, "success", own.log_tail())
+            # SIGKILL leaves the postmaster running; the next scheduler takes it over.
+            own.kill()
+            self.assertTrue(os.path.exists(pidfile))
+            own.start()
+            self.assertIn("taking it over", own.log_tail(), own.log_tail())
         finally:
             own.stop()
         self.assertFalse(os.path.exists(pidfile), "the scheduler left PostgreSQL running")
