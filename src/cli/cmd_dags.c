@@ -4,6 +4,7 @@
  *   list | trigger DAG [--conf JSON] [--run-id ID] [--wait] | runs DAG [--limit N]
  *   | tasks DAG RUN_ID | log DAG RUN_ID TASK [--try N]
  *   | backfill DAG --from DATE --to DATE [--wait] | pause DAG | unpause DAG
+ *   | clear DAG RUN_ID [--task TASK] [--only-failed] [--downstream]
  *   | test DAG TASK [--conf JSON]
  *
  * Every subcommand but `test` is one or a few HTTP requests to --url (default
@@ -45,6 +46,9 @@ static const brook_cli_opt dags_opts[] = {
 	{"try", 0, "N", NULL, "log: the try number (default: the latest try)"},
 	{"from", 0, "DATE", NULL, "backfill: first logical date (ISO 8601)"},
 	{"to", 0, "DATE", NULL, "backfill: last logical date (ISO 8601)"},
+	{"task", 0, "TASK", NULL, "clear: only this task (default: every task of the run)"},
+	{"only-failed", 0, NULL, NULL, "clear: only failed and upstream_failed tasks"},
+	{"downstream", 0, NULL, NULL, "clear: also the tasks downstream of those cleared"},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -53,13 +57,14 @@ static const brook_cli_spec spec = {
 	.usage = "list | trigger DAG [--conf JSON] [--run-id ID] [--wait] | runs DAG [--limit N]"
 		 "\n       | tasks DAG RUN_ID | log DAG RUN_ID TASK [--try N]"
 		 "\n       | backfill DAG --from DATE --to DATE [--wait] | pause DAG | unpause DAG"
+		 "\n       | clear DAG RUN_ID [--task TASK] [--only-failed] [--downstream]"
 		 "\n       | test DAG TASK [--conf JSON]   [--url URL] [--json]",
 	.summary =
 		"Inspect and drive the DAGs of a running `brook scheduler` through its REST API\n"
 		"(Airflow's stable API v1): list DAGs, trigger a run (with --wait, follow it\n"
 		"until it ends), list runs and task instances, read a task's log, backfill a\n"
-		"date range, pause and unpause. A paused DAG's runs stay queued until it is\n"
-		"unpaused. `test` runs one task once, here, without a scheduler and without\n"
+		"date range, pause and unpause, clear finished tasks so they run again. A\n"
+		"paused DAG's runs stay queued until it is unpaused. `test` runs one task once, here, without a scheduler and without\n"
 		"recording history (Airflow's `tasks test`). Exit codes: 0 success, 1 API error\n"
 		"or failed run, 2 usage.",
 	.opts = dags_opts,
@@ -488,6 +493,34 @@ static int dags_pause(dags_ctx *c, const char *dag, int paused)
 	return 0;
 }
 
+/* Airflow's "clear" of one run's finished tasks: they run again. */
+static int dags_clear(dags_ctx *c, const char *dag, const char *run)
+{
+	brook_buf p = BROOK_BUF_INIT;
+	const char *task = brook_cli_opt_value(c->cli, "task");
+	json_t *body = json_pack("{s:s,s:b,s:b,s:b}", "dag_run_id", run, "only_failed",
+				 brook_cli_opt_value(c->cli, "only-failed") != NULL,
+				 "include_downstream",
+				 brook_cli_opt_value(c->cli, "downstream") != NULL, "dry_run", 0);
+	if (task)
+		json_object_set_new(body, "task_ids", json_pack("[s]", task));
+	api_path(&p, dag, NULL, NULL, "/clearTaskInstances");
+	json_t *j = request(c, "POST", p.data, body, 1);
+	json_decref(body);
+	brook_buf_release(&p);
+	if (!j)
+		return 1;
+	if (!c->json) {
+		json_t *tis = json_object_get(j, "task_instances");
+		printf("cleared %zu task instance%s of %s/%s\n", json_array_size(tis),
+		       json_array_size(tis) == 1 ? "" : "s", dag, run);
+		for (size_t i = 0; i < json_array_size(tis); i++)
+			printf("  %s\n", jstr(json_array_get(tis, i), "task_id"));
+	}
+	json_decref(j);
+	return 0;
+}
+
 static int dags_test(dags_ctx *c, const char *dag, const char *task)
 {
 	json_t *conf, *result = NULL;
@@ -535,6 +568,7 @@ static const struct {
 	{"pause", 1, "pause DAG"},
 	{"unpause", 1, "unpause DAG"},
 	{"test", 2, "test DAG TASK [--conf JSON]"},
+	{"clear", 2, "clear DAG RUN_ID [--task TASK] [--only-failed] [--downstream]"},
 };
 
 static char *default_base(const brook_config *cfg)
@@ -573,7 +607,7 @@ int cmd_dags(int argc, char **argv)
 			break;
 	if (k == sizeof subcommands / sizeof subcommands[0]) {
 		fprintf(stderr, "brook dags: unknown subcommand '%s' (known: list, trigger, runs, "
-				"tasks, log, backfill, pause, unpause, test)\n", cli.args[0]);
+				"tasks, log, backfill, pause, unpause, test, clear)\n", cli.args[0]);
 		brook_cli_release(&cli);
 		return 2;
 	}
@@ -605,7 +639,8 @@ int cmd_dags(int argc, char **argv)
 	case 5: rc = dags_backfill(&c, a[1]); break;
 	case 6: rc = dags_pause(&c, a[1], 1); break;
 	case 7: rc = dags_pause(&c, a[1], 0); break;
-	default: rc = dags_test(&c, a[1], a[2]); break;
+	case 8: rc = dags_test(&c, a[1], a[2]); break;
+	default: rc = dags_clear(&c, a[1], a[2]); break;
 	}
 	brook_httpc_free(c.http);
 	free(c.base);

@@ -451,6 +451,53 @@ out:
 	json_decref(body);
 }
 
+/* A boolean field; absent or null -> def; else 400. */
+static int body_bool(const json_t *body, const char *key, bool def, bool *out,
+		     brook_http_response *resp)
+{
+	const json_t *v = json_object_get(body, key);
+
+	*out = def;
+	if (!v || json_is_null(v))
+		return BROOK_OK;
+	if (!json_is_boolean(v)) {
+		problem(resp, 400, "field '%s' must be true or false", key);
+		return BROOK_ERR;
+	}
+	*out = json_is_true(v);
+	return BROOK_OK;
+}
+
+/* Airflow's clearTaskInstances, for one run (dag_run_id is required here). */
+static void api_clear(const brook_http_request *req, brook_http_response *resp, void *arg)
+{
+	static const char *const fields[] = {"dag_run_id", "task_ids", "only_failed",
+					     "include_downstream", "dry_run", NULL};
+	sched_api *a = arg;
+	sched_error e = {0};
+	bool only_failed, downstream, dry_run;
+	json_t *body = body_object(req, resp);
+
+	if (!body)
+		return;
+	if (check_fields(body, fields, resp) ||
+	    body_bool(body, "only_failed", false, &only_failed, resp) ||
+	    body_bool(body, "include_downstream", false, &downstream, resp) ||
+	    body_bool(body, "dry_run", true, &dry_run, resp))
+		goto out;
+	const char *run_id = json_string_value(json_object_get(body, "dag_run_id"));
+	if (!run_id) {
+		problem(resp, 400, "field 'dag_run_id' (a string) is required");
+		goto out;
+	}
+	json_t *j = scheduler_clear(a->s, brook_http_param(req, "dag_id"), run_id,
+				    json_object_get(body, "task_ids"), only_failed, downstream,
+				    dry_run, &e);
+	reply_or_problem(resp, j, &e);
+out:
+	json_decref(body);
+}
+
 static void api_get_run(const brook_http_request *req, brook_http_response *resp, void *arg)
 {
 	sched_api *a = arg;
@@ -742,6 +789,7 @@ static const brook_http_route api_routes[] = {
 	{"GET", "/api/v1/dags/{dag_id}/dagRuns", api_list_runs, NULL},
 	{"POST", "/api/v1/dags/{dag_id}/dagRuns", api_trigger, NULL},
 	{"POST", "/api/v1/dags/{dag_id}/backfill", api_backfill, NULL},
+	{"POST", "/api/v1/dags/{dag_id}/clearTaskInstances", api_clear, NULL},
 	{"GET", RUN, api_get_run, NULL},
 	{"GET", RUN "/taskInstances", api_list_tis, NULL},
 	{"GET", TI, api_get_ti, NULL},

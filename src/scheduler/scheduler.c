@@ -67,6 +67,7 @@ typedef struct sched_job {
 	size_t dag, task; /* indices in the bag */
 	char *run_id;
 	int try_number;
+	int max_tries; /* the instance's: retries, raised by a clear */
 	char *conf; /* the run's conf as JSON text */
 	int64_t logical_ms, interval_start_ms, interval_end_ms;
 	atomic_int cancel;
@@ -1068,7 +1069,7 @@ static bool claim_job(scheduler *s, PGconn *c, sched_job *j)
 			       "try_number = try_number + 1, start_date = now(), end_date = NULL, "
 			       "next_retry_at = NULL, hostname = $4, pid = $5::int "
 			       "WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND "
-			       "state = 'queued' RETURNING try_number",
+			       "state = 'queued' RETURNING try_number, max_tries",
 			       5, p, PGRES_TUPLES_OK, err, sizeof err);
 	if (!u) {
 		brook_warn(COMP, "cannot start %s/%s/%s: %s", d->dag_id, j->run_id, t->task_id,
@@ -1078,6 +1079,7 @@ static bool claim_job(scheduler *s, PGconn *c, sched_job *j)
 	bool ok = PQntuples(u) == 1;
 	if (ok) {
 		j->try_number = atoi(PQgetvalue(u, 0, 0));
+		j->max_tries = atoi(PQgetvalue(u, 0, 1));
 		j->deadline_mono_ms = t->execution_timeout_ms
 					      ? brook_mono_ms() + t->execution_timeout_ms
 					      : 0;
@@ -1209,11 +1211,12 @@ static void finish_job(scheduler *s, PGconn *c, sched_job *j, int rc, const char
 		state = NULL; /* not the task's fault: it runs again, same try number */
 		snprintf(line, sizeof line, "try %d interrupted by the scheduler's shutdown; it "
 			 "will run again", j->try_number);
-	} else if (j->try_number <= t->retries) {
+	} else if (j->try_number <= j->max_tries) {
 		state = "up_for_retry";
 		delay = retry_delay_ms(t, j->try_number);
 		snprintf(line, sizeof line, "try %d failed: %s; retrying in %lld ms (try %d of %d)",
-			 j->try_number, msg, (long long)delay, j->try_number + 1, t->retries + 1);
+			 j->try_number, msg, (long long)delay, j->try_number + 1,
+			 j->max_tries + 1);
 	} else {
 		state = "failed";
 		snprintf(line, sizeof line, "try %d failed: %s; no tries left", j->try_number,
@@ -1542,6 +1545,107 @@ fail:
 	sched_conn_put(s, c);
 	free(conftext);
 	json_decref(runs);
+	return NULL;
+}
+
+json_t *scheduler_clear(scheduler *s, const char *dag_id, const char *run_id,
+			const json_t *task_ids, bool only_failed, bool downstream, bool dry_run,
+			sched_error *e)
+{
+	const sched_dag *d = find_dag(s, dag_id, e);
+	if (!d)
+		return NULL;
+	json_t *run = scheduler_get_run(s, dag_id, run_id, e);
+	if (!run)
+		return NULL;
+	json_decref(run);
+	bool *pick = brook_calloc(d->ntasks, sizeof *pick);
+	if (task_ids && !json_is_array(task_ids)) {
+		sched_error_set(e, 400, "task_ids must be an array of task ids");
+		goto fail;
+	}
+	for (size_t i = 0; i < d->ntasks; i++)
+		pick[i] = !task_ids;
+	for (size_t k = 0; task_ids && k < json_array_size(task_ids); k++) {
+		const char *id = json_string_value(json_array_get(task_ids, k));
+		int ti = id ? sched_dag_task_index(d, id) : -1;
+		if (ti < 0) {
+			sched_error_set(e, 400, "DAG '%s' has no task '%s'", dag_id, id ? id : "?");
+			goto fail;
+		}
+		pick[ti] = true;
+	}
+	if (downstream) /* topological order: upstreams come first */
+		for (size_t i = 0; i < d->ntasks; i++)
+			for (size_t k = 0; k < d->tasks[i].nupstream; k++)
+				if (pick[d->tasks[i].upstream[k]])
+					pick[i] = true;
+	PGconn *c = sched_conn_get(s, e);
+	if (!c)
+		goto fail;
+	char err[512];
+	json_t *out = json_array();
+	if (!dry_run && pq_cmd(c, "BEGIN", 0, NULL, err, sizeof err) != BROOK_OK)
+		goto db_fail;
+	for (size_t i = 0; i < d->ntasks; i++) {
+		if (!pick[i])
+			continue;
+		char rt[16];
+		snprintf(rt, sizeof rt, "%d", d->tasks[i].retries);
+		const char *p[5] = {dag_id, run_id, d->tasks[i].task_id, rt,
+				    only_failed ? "t" : "f"};
+		PGresult *r = sched_pq(c,
+				       dry_run ? "SELECT task_id FROM scheduler.task_instance "
+						 "WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 "
+						 "AND state IN ('success', 'failed', "
+						 "'upstream_failed', 'skipped') AND ($5::boolean IS "
+						 "FALSE OR state IN ('failed', 'upstream_failed')) "
+						 "AND $4::int IS NOT NULL"
+					       : "UPDATE scheduler.task_instance SET state = NULL, "
+						 "max_tries = try_number + $4::int, end_date = NULL, "
+						 "next_retry_at = NULL WHERE dag_id = $1 AND run_id = $2 "
+						 "AND task_id = $3 AND state IN ('success', 'failed', "
+						 "'upstream_failed', 'skipped') AND ($5::boolean IS "
+						 "FALSE OR state IN ('failed', 'upstream_failed')) "
+						 "RETURNING task_id",
+				       5, p, PGRES_TUPLES_OK, err, sizeof err);
+		if (!r)
+			goto db_fail;
+		if (PQntuples(r))
+			json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "dag_id", dag_id,
+							     "dag_run_id", run_id, "task_id",
+							     d->tasks[i].task_id));
+		PQclear(r);
+	}
+	if (!dry_run && json_array_size(out)) {
+		const char *p[2] = {dag_id, run_id};
+		if (pq_cmd(c,
+			   "UPDATE scheduler.dag_run SET state = 'queued', end_date = NULL, "
+			   "queued_at = now() WHERE dag_id = $1 AND run_id = $2 AND state IN "
+			   "('success', 'failed')",
+			   2, p, err, sizeof err) != BROOK_OK)
+			goto db_fail;
+	}
+	if (!dry_run && pq_cmd(c, "COMMIT", 0, NULL, err, sizeof err) != BROOK_OK)
+		goto db_fail;
+	sched_conn_put(s, c);
+	free(pick);
+	if (!dry_run && json_array_size(out)) {
+		brook_info(COMP, "DAG '%s': cleared %zu task instance%s of run %s", dag_id,
+			   json_array_size(out), json_array_size(out) == 1 ? "" : "s", run_id);
+		wake_loop(s);
+	}
+	return json_pack("{s:o}", "task_instances", out);
+db_fail:
+	if (!dry_run) {
+		PGresult *x = PQexec(c, "ROLLBACK");
+		PQclear(x);
+	}
+	sched_conn_put(s, c);
+	json_decref(out);
+	sched_error_set(e, 500, "%s", err);
+fail:
+	free(pick);
 	return NULL;
 }
 

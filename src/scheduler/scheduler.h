@@ -100,6 +100,15 @@ json_t *scheduler_trigger(scheduler *s, const char *dag_id, const char *run_id,
  * runs],"total_entries":N}. */
 json_t *scheduler_backfill(scheduler *s, const char *dag_id, int64_t from_ms, int64_t to_ms,
 			   const json_t *conf, sched_error *e);
+/* Airflow's "clear": the finished task instances of a run (task_ids: an array of ids,
+ * or NULL for all; only_failed: just failed and upstream_failed ones; downstream: also
+ * every task downstream of those) go back to state none with `retries` fresh tries,
+ * and a finished run back to queued, so the scheduler runs them again. dry_run changes
+ * nothing. Returns {"task_instances":[{"dag_id","dag_run_id","task_id"}]} of what was
+ * (or would be) cleared; task instances still queued or running are left alone. */
+json_t *scheduler_clear(scheduler *s, const char *dag_id, const char *run_id,
+			const json_t *task_ids, bool only_failed, bool downstream, bool dry_run,
+			sched_error *e);
 /* {"dag_runs":[newest first],"total_entries":N}; limit 1..1000 */
 json_t *scheduler_list_runs(scheduler *s, const char *dag_id, int limit, int offset,
 			    sched_error *e);

@@ -44,7 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -388,11 +387,11 @@ static void add_reason(source_response *resp, size_t index, const char *reason)
  * The response scanner.
  *
  * One pass over the body finds the top-level members; each member's value is cut
- * out as a span (strings skipped with their escapes, brackets counted), compacted
- * (whitespace outside strings dropped, in a scratch buffer; a span without any is
- * used in place) and given to jansson alone. Elements of `results` are parsed,
- * validated and freed one by one, and a valid element's compact text becomes its
- * record as it is, so no big tree is ever built nor re-serialised. The scanner itself checks the grammar between spans
+ * out as a span (strings skipped with their escapes, brackets counted) and given,
+ * as written, to jansson alone. Elements of `results` are parsed, validated and freed
+ * one by one; a valid element's record is its own text with the whitespace outside
+ * strings dropped (once jansson has accepted it: "1 01" must stay an error), so no
+ * big tree is ever built nor re-serialised. The scanner itself checks the grammar between spans
  * (braces, keys, ':' and ',', nothing after the object) and duplicate top-level
  * keys (decoded, in a jansson object used as a set); jansson checks each span is
  * exactly one valid value, duplicate keys inside included. So the body is accepted
@@ -402,9 +401,7 @@ static void add_reason(source_response *resp, size_t index, const char *reason)
 typedef struct resp_scan {
 	const char *s;
 	size_t n, i;
-	brook_buf scratch;    /* compact copy of the current span when it had whitespace */
-	const char *text;     /* compact text of the current span (body or scratch) */
-	size_t textlen;
+	int ws;               /* the last span scanned holds whitespace outside strings */
 	json_t *keys;         /* top-level keys seen */
 	json_t *info, *error, *results_other; /* values kept for the checks after the scan */
 	int results_array;    /* `results` was an array (its elements are in resp) */
@@ -464,57 +461,75 @@ static int skip_string(resp_scan *sc)
 	return not_json(sc, sc->n, "premature end of input");
 }
 
-/* Find the end of the value starting at sc->i (no whitespace before it) and make
- * sc->text/textlen its compact text: the body's own bytes when the value holds no
- * whitespace outside strings (the usual case), else a copy without it in scratch.
- * Only the span is found here; jansson judges its content. */
+/* Find the end of the value starting at sc->i (no whitespace before it); sc->i ends
+ * just past it and sc->ws says whether it holds whitespace outside strings. Only the
+ * span is found here; jansson judges its content. */
 static int scan_value(resp_scan *sc)
 {
 	const char *s = sc->s;
 	size_t n = sc->n, start = sc->i;
-	int depth = 0, ws = 0;
+	int depth = 0;
 
+	sc->ws = 0;
 	if (sc->i >= n)
 		return not_json(sc, n, "premature end of input");
-	if (s[sc->i] == '"') {
-		if (skip_string(sc) != BROOK_OK)
-			return BROOK_ERR;
-	} else if (s[sc->i] != '{' && s[sc->i] != '[') {
+	if (s[sc->i] == '"')
+		return skip_string(sc);
+	if (s[sc->i] != '{' && s[sc->i] != '[') {
 		while (sc->i < n && !is_ws(s[sc->i]) && s[sc->i] != ',' && s[sc->i] != ']' &&
 		       s[sc->i] != '}')
 			sc->i++;
 		if (sc->i == start)
 			return not_json(sc, start, "expected a value");
-	} else {
-		for (;;) {
-			char c;
-			if (sc->i >= n)
-				return not_json(sc, n, "premature end of input");
-			c = s[sc->i];
-			if (c == '"') {
-				if (skip_string(sc) != BROOK_OK)
-					return BROOK_ERR;
-				continue;
-			}
-			sc->i++;
-			if (c == '{' || c == '[')
-				depth++;
-			else if ((c == '}' || c == ']') && --depth == 0)
-				break;
-			else if (is_ws(c))
-				ws = 1;
-		}
-	}
-	if (!ws) {
-		sc->text = s + start;
-		sc->textlen = sc->i - start;
 		return BROOK_OK;
 	}
-	/* drop the whitespace outside strings */
-	brook_buf_reset(&sc->scratch);
-	brook_buf_reserve(&sc->scratch, sc->i - start);
-	char *out = sc->scratch.data;
+	for (;;) {
+		char c;
+		if (sc->i >= n)
+			return not_json(sc, n, "premature end of input");
+		c = s[sc->i];
+		if (c == '"') {
+			if (skip_string(sc) != BROOK_OK)
+				return BROOK_ERR;
+			continue;
+		}
+		sc->i++;
+		if (c == '{' || c == '[')
+			depth++;
+		else if ((c == '}' || c == ']') && --depth == 0)
+			return BROOK_OK;
+		else if (is_ws(c))
+			sc->ws = 1;
+	}
+}
+
+/* jansson's verdict on the span [start, sc->i) of the body, as written. */
+static json_t *load_span(resp_scan *sc, size_t start)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(sc->s + start, sc->i - start,
+			       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!v)
+		not_json(sc, start + (size_t)(jerr.position > 0 ? jerr.position - 1 : 0),
+			 jerr.text);
+	return v;
+}
+
+/* The record of the valid value [start, sc->i): its bytes without the whitespace
+ * outside strings. The value is valid JSON, so that whitespace only separates
+ * tokens, and dropping it keeps the meaning. */
+static char *compact_span(const resp_scan *sc, size_t start)
+{
+	const char *s = sc->s;
+	char *out = brook_malloc(sc->i - start + 1);
 	size_t o = 0;
+
+	if (!sc->ws) {
+		memcpy(out, s + start, sc->i - start);
+		out[sc->i - start] = '\0';
+		return out;
+	}
 	for (size_t k = start; k < sc->i; k++) {
 		char c = s[k];
 		if (is_ws(c))
@@ -529,27 +544,8 @@ static int scan_value(resp_scan *sc)
 		}
 		out[o++] = '"';
 	}
-	sc->scratch.len = o;
-	sc->text = sc->scratch.data;
-	sc->textlen = o;
-	return BROOK_OK;
-}
-
-/* jansson's verdict on the span [start, sc->i), whose compact text is sc->text. */
-static json_t *load_span(resp_scan *sc, size_t start)
-{
-	json_error_t jerr;
-	json_t *v = json_loadb(sc->text, sc->textlen, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-			       &jerr);
-
-	if (v)
-		return v;
-	/* parse the original bytes again to say where the error is */
-	json_t *again = json_loadb(sc->s + start, sc->i - start,
-				   JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
-	json_decref(again);
-	not_json(sc, start + (size_t)(jerr.position > 0 ? jerr.position - 1 : 0), jerr.text);
-	return NULL;
+	out[o] = '\0';
+	return out;
 }
 
 /* The elements of `results`; sc->i is at its '['. */
@@ -571,9 +567,7 @@ static int scan_results(resp_scan *sc, source_response *resp)
 		if (scan_value(sc) != BROOK_OK || !(user = load_span(sc, start)))
 			return BROOK_ERR;
 		if (source_validate_user(user, reason, sizeof reason) == BROOK_OK) {
-			char *line = brook_malloc(sc->textlen + 1);
-			memcpy(line, sc->text, sc->textlen);
-			line[sc->textlen] = '\0';
+			char *line = compact_span(sc, start);
 			if (resp->nrecords == sc->cap) {
 				sc->cap = sc->cap ? 2 * sc->cap : 64;
 				resp->records = brook_realloc(resp->records,
@@ -758,12 +752,10 @@ int source_parse_response(const char *body, size_t len, source_response *resp, c
 	skip_ws(&sc);
 	if (sc.i >= len || body[sc.i] != '{')
 		return not_an_object(body, len, err, errlen);
-	brook_buf_init(&sc.scratch, 4096);
 	sc.keys = json_object();
 	rc = scan_top(&sc, resp);
 	if (rc == BROOK_OK)
 		rc = check_top(&sc, resp, err, errlen);
-	brook_buf_release(&sc.scratch);
 	json_decref(sc.keys);
 	json_decref(sc.info);
 	json_decref(sc.error);

@@ -293,11 +293,20 @@ scheduler:
         value = x["xcom_entries"][0]["value"]
         self.assertEqual(value["total_rows"], 1200)
 
-        # Clear the task (as Airflow's "clear" does) and let the scheduler run it again:
-        # every batch is already staged, nothing is added.
-        self.psql("UPDATE scheduler.task_instance SET state = NULL WHERE run_id = '%s'; "
-                  "UPDATE scheduler.dag_run SET state = 'running', end_date = NULL "
-                  "WHERE run_id = '%s'" % (run_id, run_id))
+        # Clear the task (Airflow's "clear", here from the CLI) so the scheduler runs it
+        # again: every batch is already staged, nothing is added.
+        st, dry = self.call("POST", "/dags/user_automation/clearTaskInstances",
+                            {"dag_run_id": run_id})  # dry_run by default, as Airflow
+        self.assertEqual(st, 200, dry)
+        self.assertEqual([t["task_id"] for t in dry["task_instances"]],
+                         ["stream_data_from_api"])
+        self.assertEqual(self.tis("user_automation", run_id)["stream_data_from_api"]
+                         ["state"], "success")
+        p = subprocess.run([BROOK, "dags", "clear", "user_automation", run_id, "--url",
+                            "http://" + self.sched.address], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertIn("cleared 1 task instance", p.stdout.decode())
         run = self.wait_run("user_automation", run_id)
         self.assertEqual(run["state"], "success")
         self.assertEqual(self.tis("user_automation", run_id)["stream_data_from_api"]
