@@ -220,8 +220,8 @@ int main(int argc, char **argv)
 	printf("staging copy %.0f users/s (baseline: the same JSON lines from memory, one COPY "
 	       "FROM STDIN, one transaction, %.2f s)\n",
 	       copy_rate, copy_s);
-	printf("fetch only %.0f users/s (one client, no staging: HTTP + parse + validation + "
-	       "re-serialisation, %.2f s)\n",
+	printf("fetch only %.0f users/s (one client, no staging: HTTP + parse + validation, "
+	       "%.2f s)\n",
 	       (double)users / fetch_s, fetch_s);
 	printf("ratio staging_vs_copy %.2f (operator / raw COPY; target >= 0.7)\n",
 	       op_rate / copy_rate);
