@@ -31,6 +31,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/timeutil.h"
 
 #define CFG_MAX_BYTES (4u << 20) /* a configuration file above 4 MiB is a mistake */
@@ -585,30 +586,6 @@ static bool is_section(const brook_config *c, const char *path)
 	return false;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
-	size_t row[65];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
 
 static void unknown_key(const brook_config *c, const char *where, const char *path, char *err,
 			size_t errlen)
@@ -616,7 +593,7 @@ static void unknown_key(const brook_config *c, const char *where, const char *pa
 	const char *best = NULL;
 	size_t bestd = (size_t)-1;
 	for (size_t i = 0; i < c->n; i++) {
-		size_t d = edit_distance(path, c->e[i].spec->key);
+		size_t d = brook_edit_distance(path, c->e[i].spec->key);
 		if (d < bestd) {
 			bestd = d;
 			best = c->e[i].spec->key;

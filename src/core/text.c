@@ -1,5 +1,7 @@
 #include "core/text.h"
 
+#include <string.h>
+
 int brook_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -28,4 +30,29 @@ size_t brook_pct_decode(const char *s, size_t n, char *out, bool form)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t brook_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
 }

@@ -1,5 +1,6 @@
 /*
- * text.h — small text helpers shared by the HTTP server, URL and UUID parsers.
+ * text.h — small text helpers shared by the HTTP server, URL and UUID parsers, and the
+ * "did you mean" hints of configuration errors.
  */
 #ifndef BROOK_CORE_TEXT_H
 #define BROOK_CORE_TEXT_H
@@ -15,5 +16,9 @@ int brook_hexval(int c);
  * query strings). Malformed escapes are kept literally. out is NUL-terminated; returns
  * the decoded length. */
 size_t brook_pct_decode(const char *s, size_t n, char *out, bool form);
+
+/* Levenshtein distance between a and b; (size_t)-1 when either is longer than 64
+ * bytes (hints are for short names). */
+size_t brook_edit_distance(const char *a, const char *b);
 
 #endif

@@ -37,6 +37,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/timeutil.h"
 #include "scheduler/dag.h"
 #include "scheduler/operator.h"
@@ -149,32 +150,6 @@ static int parse_double(const char *s, double *out)
 	return BROOK_OK;
 }
 
-/* Levenshtein distance, capped: names here are short. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64];
-
-	if (la >= 63 || lb >= 63)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* " (did you mean 'x'?)" when one of names is close to s, else "". */
 static void suggest(const char *s, const char *const *names, size_t n, char *out, size_t outlen)
 {
@@ -182,7 +157,7 @@ static void suggest(const char *s, const char *const *names, size_t n, char *out
 	size_t bestd = 3;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(s, names[i]);
+		size_t d = brook_edit_distance(s, names[i]);
 		if (d < bestd) {
 			bestd = d;
 			best = names[i];
