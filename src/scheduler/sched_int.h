@@ -22,6 +22,9 @@ void sched_conn_put(scheduler *s, PGconn *c);
 PGresult *sched_pq(PGconn *c, const char *sql, int n, const char *const *params,
 		   ExecStatusType want, char *err, size_t errlen);
 
+/* The DAG of that id, or NULL with e filled (404, Airflow's message). */
+const sched_dag *sched_find_dag(scheduler *s, const char *dag_id, sched_error *e);
+
 void sched_error_set(sched_error *e, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -1393,7 +1393,7 @@ void scheduler_stop(scheduler *s)
 
 /* ---------------------------------------------------------------- write operations */
 
-static const sched_dag *find_dag(scheduler *s, const char *dag_id, sched_error *e)
+const sched_dag *sched_find_dag(scheduler *s, const char *dag_id, sched_error *e)
 {
 	const sched_dag *d = sched_dagbag_find(&s->bag, dag_id);
 	if (!d)
@@ -1403,7 +1403,7 @@ static const sched_dag *find_dag(scheduler *s, const char *dag_id, sched_error *
 
 int scheduler_set_paused(scheduler *s, const char *dag_id, bool paused, sched_error *e)
 {
-	if (!find_dag(s, dag_id, e))
+	if (!sched_find_dag(s, dag_id, e))
 		return BROOK_ERR;
 	PGconn *c = sched_conn_get(s, e);
 	if (!c)
@@ -1425,7 +1425,7 @@ int scheduler_set_paused(scheduler *s, const char *dag_id, bool paused, sched_er
 json_t *scheduler_trigger(scheduler *s, const char *dag_id, const char *run_id,
 			  const json_t *conf, int64_t logical_ms, sched_error *e)
 {
-	const sched_dag *d = find_dag(s, dag_id, e);
+	const sched_dag *d = sched_find_dag(s, dag_id, e);
 	if (!d)
 		return NULL;
 	if (conf && !json_is_object(conf)) {
@@ -1477,7 +1477,7 @@ json_t *scheduler_trigger(scheduler *s, const char *dag_id, const char *run_id,
 json_t *scheduler_backfill(scheduler *s, const char *dag_id, int64_t from_ms, int64_t to_ms,
 			   const json_t *conf, sched_error *e)
 {
-	const sched_dag *d = find_dag(s, dag_id, e);
+	const sched_dag *d = sched_find_dag(s, dag_id, e);
 	if (!d)
 		return NULL;
 	char err[512];
@@ -1552,7 +1552,7 @@ json_t *scheduler_clear(scheduler *s, const char *dag_id, const char *run_id,
 			const json_t *task_ids, bool only_failed, bool downstream, bool dry_run,
 			sched_error *e)
 {
-	const sched_dag *d = find_dag(s, dag_id, e);
+	const sched_dag *d = sched_find_dag(s, dag_id, e);
 	if (!d)
 		return NULL;
 	json_t *run = scheduler_get_run(s, dag_id, run_id, e);

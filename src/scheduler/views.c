@@ -29,14 +29,6 @@ static PGresult *query(scheduler *s, const char *sql, int n, const char *const *
 	return r;
 }
 
-static const sched_dag *find_dag(scheduler *s, const char *dag_id, sched_error *e)
-{
-	const sched_dag *d = sched_dagbag_find(scheduler_dags(s), dag_id);
-	if (!d)
-		sched_error_set(e, 404, "DAG with dag_id: '%s' not found", dag_id);
-	return d;
-}
-
 static json_t *dag_object(const sched_dag *d, bool paused, bool active)
 {
 	char next[SCHED_TS_LEN] = "";
@@ -105,7 +97,7 @@ json_t *scheduler_list_dags(scheduler *s, sched_error *e)
 
 json_t *scheduler_dag_json(scheduler *s, const char *dag_id, sched_error *e)
 {
-	const sched_dag *d = find_dag(s, dag_id, e);
+	const sched_dag *d = sched_find_dag(s, dag_id, e);
 	if (!d)
 		return NULL;
 	bool *paused = pause_flags(s, e);
@@ -139,7 +131,7 @@ static json_t *run_object(const PGresult *r, int i)
 json_t *scheduler_list_runs(scheduler *s, const char *dag_id, int limit, int offset,
 			    sched_error *e)
 {
-	if (!find_dag(s, dag_id, e))
+	if (!sched_find_dag(s, dag_id, e))
 		return NULL;
 	if (limit < 1 || limit > 1000 || offset < 0) {
 		sched_error_set(e, 400, "limit must be 1..1000 and offset >= 0");
@@ -177,7 +169,7 @@ json_t *scheduler_list_runs(scheduler *s, const char *dag_id, int limit, int off
 json_t *scheduler_get_run(scheduler *s, const char *dag_id, const char *run_id,
 			  sched_error *e)
 {
-	if (!find_dag(s, dag_id, e))
+	if (!sched_find_dag(s, dag_id, e))
 		return NULL;
 	const char *p[2] = {dag_id, run_id};
 	PGresult *r = query(s,
@@ -234,7 +226,7 @@ static json_t *ti_object(const sched_dag *d, const PGresult *r, int i)
 static json_t *tis(scheduler *s, const char *dag_id, const char *run_id, const char *task_id,
 		   sched_error *e)
 {
-	const sched_dag *d = find_dag(s, dag_id, e);
+	const sched_dag *d = sched_find_dag(s, dag_id, e);
 	if (!d)
 		return NULL;
 	json_t *run = scheduler_get_run(s, dag_id, run_id, e);
