@@ -22,6 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -458,9 +461,29 @@ static int write_listen_file(const pg_cluster *c)
 	return rc;
 }
 
+/* A loopback port free right now (PostgreSQL cannot bind port 0 itself), or -1. */
+static int free_loopback_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
 pg_cluster *pg_cluster_open(const char *dir, const char *listen_host, int port, char *err,
 			    size_t errlen)
 {
+	if (port == 0 && (port = free_loopback_port()) <= 0) {
+		snprintf(err, errlen, "cannot find a free port for PostgreSQL: %s", strerror(errno));
+		return NULL;
+	}
 	/* Parents 0755 (user postgres must reach DIR when brook is root); DIR itself is
 	 * made 0700 below. */
 	if (brook_mkdirs(dir, 0755) != BROOK_OK) {

@@ -39,7 +39,7 @@ typedef struct pg_cluster pg_cluster;
 extern const brook_cfg_key pg_config_keys[];
 
 /* Initialise DIR if needed and start the server listening on listen_host:port (port
- * 1..65535). On success the handle is yours: pg_cluster_stop() then pg_cluster_close().
+ * 1..65535, or 0: a port free now, chosen here — pg_cluster_port() tells which). On success the handle is yours: pg_cluster_stop() then pg_cluster_close().
  * NULL with a message in err (DIR too long for a unix socket path, initdb or start
  * failed — the message names DIR/postgres.log). */
 pg_cluster *pg_cluster_open(const char *dir, const char *listen_host, int port, char *err,

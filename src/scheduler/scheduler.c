@@ -29,9 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -272,22 +269,6 @@ static void log_line(PGconn *c, const char *dag_id, const char *run_id, const ch
 
 /* ---------------------------------------------------------------- PostgreSQL */
 
-/* Choose a free loopback port for a private cluster asked to listen on port 0. */
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	int port = -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* A private cluster started by a scheduler (not by `brook postgres`) records the
  * scheduler's pid in DIR/owner.pid, so that when that scheduler dies with SIGKILL and
  * leaves the postmaster running, the next one takes the cluster over (and stops it
@@ -356,14 +337,13 @@ static char *resolve_dsn(const brook_config *cfg, pg_cluster **started, char *er
 					 "a scheduler that died: taking it over", dir);
 		free(have);
 	}
-	if (port == 0)
-		port = free_port();
-	brook_info(COMP, "starting the private PostgreSQL cluster in %s on %s:%d", dir, host,
-		   port);
+	brook_info(COMP, "starting the private PostgreSQL cluster in %s", dir);
 	pg_cluster *pc = pg_cluster_open(dir, host, port, err, errlen);
 	free(host);
 	if (!pc)
 		return NULL;
+	brook_info(COMP, "PostgreSQL %s listening on port %d", pg_cluster_version(pc),
+		   pg_cluster_port(pc));
 	owner_set(dir, true);
 	*started = pc;
 	return brook_strdup(pg_cluster_dsn(pc));
