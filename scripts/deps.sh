@@ -8,7 +8,7 @@ PKGS=(
   # toolchain
   build-essential cmake pkg-config clang libclang-rt-14-dev valgrind
   # libraries brook links
-  libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libjansson-dev libssl-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
   libuv1-dev librdkafka-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
   # tests
   libcmocka-dev python3 curl kcat python3-kafka python3-cassandra libpq-dev postgresql
