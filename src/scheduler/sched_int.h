@@ -25,6 +25,9 @@ PGresult *sched_pq(PGconn *c, const char *sql, int n, const char *const *params,
 /* The DAG of that id, or NULL with e filled (404, Airflow's message). */
 const sched_dag *sched_find_dag(scheduler *s, const char *dag_id, sched_error *e);
 
+/* A libpq message (several lines, tabs) as one line: lines joined with "; ". */
+void sched_one_line(const char *msg, char *out, size_t outlen);
+
 void sched_error_set(sched_error *e, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -77,6 +77,8 @@ struct scheduler {
 	char *dsn;
 	pg_cluster *cluster; /* started by us, stopped at close */
 	PGconn *loop_conn;
+	bool locked; /* loop_conn holds the one-scheduler lock */
+	int64_t down_since, down_warned; /* PostgreSQL unreachable since (mono ms; 0: up) */
 	bool *paused;
 
 	pthread_mutex_t pool_mu;
@@ -119,12 +121,26 @@ PGresult *sched_pq(PGconn *c, const char *sql, int n, const char *const *params,
 	const char *m = r ? PQresultErrorMessage(r) : "";
 	if (!m || !*m)
 		m = PQerrorMessage(c);
-	snprintf(err, errlen, "%s", m && *m ? m : "PostgreSQL error");
-	size_t l = strlen(err);
-	while (l && (err[l - 1] == '\n' || err[l - 1] == ' '))
-		err[--l] = '\0';
+	sched_one_line(m && *m ? m : "PostgreSQL error", err, errlen);
 	PQclear(r);
 	return NULL;
+}
+
+void sched_one_line(const char *msg, char *out, size_t outlen)
+{
+	size_t o = 0;
+	for (const char *p = msg; *p && o + 3 < outlen; p++) {
+		if (*p == '\t')
+			continue;
+		if (*p == '\n') {
+			if (p[1] && p[1] != '\n')
+				o += (size_t)snprintf(out + o, outlen - o, "; ");
+			continue;
+		}
+		out[o++] = *p;
+	}
+	if (outlen)
+		out[o < outlen ? o : outlen - 1] = '\0';
 }
 
 /* Run a statement expecting no rows; BROOK_OK or BROOK_ERR with err. */
@@ -180,10 +196,9 @@ static PGconn *connect_dsn(const char *dsn, char *err, size_t errlen)
 {
 	PGconn *c = PQconnectdb(dsn);
 	if (PQstatus(c) != CONNECTION_OK) {
-		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(c));
-		size_t l = strlen(err);
-		while (l && err[l - 1] == '\n')
-			err[--l] = '\0';
+		char msg[512];
+		sched_one_line(PQerrorMessage(c), msg, sizeof msg);
+		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
 		PQfinish(c);
 		return NULL;
 	}
@@ -193,15 +208,32 @@ static PGconn *connect_dsn(const char *dsn, char *err, size_t errlen)
 	return c;
 }
 
+/* Still connected? One empty round trip (~0.1 ms on loopback) tells: a server that
+ * restarted since the connection was last used has closed its end. */
+static bool conn_alive(PGconn *c)
+{
+	if (!c || PQstatus(c) != CONNECTION_OK)
+		return false;
+	PGresult *r = PQexec(c, "");
+	bool ok = r && PQresultStatus(r) == PGRES_EMPTY_QUERY;
+	PQclear(r);
+	return ok;
+}
+
 PGconn *sched_conn_get(scheduler *s, sched_error *e)
 {
-	pthread_mutex_lock(&s->pool_mu);
-	PGconn *c = s->npool ? s->pool[--s->npool] : NULL;
-	pthread_mutex_unlock(&s->pool_mu);
-	if (c)
-		return c;
+	for (;;) {
+		pthread_mutex_lock(&s->pool_mu);
+		PGconn *c = s->npool ? s->pool[--s->npool] : NULL;
+		pthread_mutex_unlock(&s->pool_mu);
+		if (!c)
+			break;
+		if (conn_alive(c))
+			return c;
+		PQfinish(c);
+	}
 	char err[512];
-	c = connect_dsn(s->dsn, err, sizeof err);
+	PGconn *c = connect_dsn(s->dsn, err, sizeof err);
 	if (!c)
 		sched_error_set(e, 500, "%s", err);
 	return c;
@@ -461,6 +493,29 @@ static int recover(scheduler *s, char *err, size_t errlen)
 	return BROOK_OK;
 }
 
+/* The one-scheduler-per-database session lock. BROOK_OK; BROOK_AGAIN when another
+ * session holds it; BROOK_ERR. */
+static int take_lock(PGconn *c, char *err, size_t errlen)
+{
+	char lk[32], e2[512];
+	snprintf(lk, sizeof lk, "%lld", (long long)LOCK_KEY);
+	const char *p[1] = {lk};
+	PGresult *r = sched_pq(c, "SELECT pg_try_advisory_lock($1::bigint)", 1, p,
+			       PGRES_TUPLES_OK, e2, sizeof e2);
+	if (!r) {
+		snprintf(err, errlen, "cannot take the scheduler lock: %s", e2);
+		return BROOK_ERR;
+	}
+	bool locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!locked) {
+		snprintf(err, errlen, "another scheduler is running on this database (it holds "
+				      "advisory lock %lld); stop it first", (long long)LOCK_KEY);
+		return BROOK_AGAIN;
+	}
+	return BROOK_OK;
+}
+
 /* ---------------------------------------------------------------- open / close */
 
 scheduler *scheduler_open(const brook_config *cfg, char *err, size_t errlen)
@@ -494,22 +549,9 @@ scheduler *scheduler_open(const brook_config *cfg, char *err, size_t errlen)
 	s->loop_conn = connect_migrated(s->dsn, err, errlen);
 	if (!s->loop_conn)
 		goto fail;
-	char lk[32], e2[512];
-	snprintf(lk, sizeof lk, "%lld", (long long)LOCK_KEY);
-	const char *p[1] = {lk};
-	PGresult *r = sched_pq(s->loop_conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, p,
-			       PGRES_TUPLES_OK, e2, sizeof e2);
-	if (!r) {
-		snprintf(err, errlen, "%s", e2);
+	if (take_lock(s->loop_conn, err, errlen) != BROOK_OK)
 		goto fail;
-	}
-	bool locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	PQclear(r);
-	if (!locked) {
-		snprintf(err, errlen, "another scheduler is running on this database (it holds "
-				      "advisory lock %lld); stop it first", (long long)LOCK_KEY);
-		goto fail;
-	}
+	s->locked = true;
 	if (register_dags(s, err, errlen) != BROOK_OK || recover(s, err, errlen) != BROOK_OK)
 		goto fail;
 	brook_info(COMP, "%zu DAG%s loaded; run history in PostgreSQL", s->bag.n,
@@ -1084,22 +1126,42 @@ static void watchdog(scheduler *s)
 static void pass(scheduler *s)
 {
 	if (PQstatus(s->loop_conn) != CONNECTION_OK) {
+		s->locked = false; /* a session lock ends with its session */
 		PQreset(s->loop_conn);
 		if (PQstatus(s->loop_conn) != CONNECTION_OK) {
-			brook_warn(COMP, "PostgreSQL is unreachable (%s); retrying",
-				   PQerrorMessage(s->loop_conn));
+			int64_t now = brook_mono_ms();
+			if (!s->down_since || now - s->down_warned >= 30000) {
+				char msg[512];
+				sched_one_line(PQerrorMessage(s->loop_conn), msg, sizeof msg);
+				brook_warn(COMP, "PostgreSQL is unreachable (%s); scheduling waits "
+						 "until it is back", msg);
+				s->down_warned = now;
+				if (!s->down_since)
+					s->down_since = now;
+			}
 			return;
 		}
-		brook_info(COMP, "reconnected to PostgreSQL");
-		char lk[32], err[256];
-		snprintf(lk, sizeof lk, "%lld", (long long)LOCK_KEY);
-		const char *p[1] = {lk};
-		PGresult *r = sched_pq(s->loop_conn, "SELECT pg_try_advisory_lock($1::bigint)", 1,
-				       p, PGRES_TUPLES_OK, err, sizeof err);
-		PQclear(r);
+		PQsetNoticeProcessor(s->loop_conn, quiet_notice, NULL);
+		brook_info(COMP, "reconnected to PostgreSQL after %lld ms",
+			   (long long)(brook_mono_ms() - s->down_since));
+		s->down_since = 0;
+	}
+	if (!s->locked) {
+		char err[512];
+		int rc = take_lock(s->loop_conn, err, sizeof err);
+		if (rc != BROOK_OK) {
+			brook_warn(COMP, "%s; not scheduling until it is free", err);
+			return;
+		}
+		s->locked = true;
 	}
 	int64_t now = brook_now_ms();
 	refresh_paused(s);
+	if (PQstatus(s->loop_conn) != CONNECTION_OK) {
+		s->down_since = s->down_warned = brook_mono_ms();
+		brook_warn(COMP, "lost the connection to PostgreSQL; reconnecting");
+		return;
+	}
 	for (size_t i = 0; i < s->bag.n; i++)
 		if (!s->paused[i])
 			create_scheduled_runs(s, i, now);
@@ -1260,7 +1322,7 @@ static void *worker_main(void *arg)
 			break;
 		/* A job not started when the scheduler stops stays queued in PostgreSQL for
 		 * the next scheduler. A lost connection: try again, the job waits. */
-		if (!stop && (!c || PQstatus(c) != CONNECTION_OK)) {
+		if (!stop && !conn_alive(c)) {
 			char err[512];
 			if (c)
 				PQfinish(c);

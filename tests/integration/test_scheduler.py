@@ -15,6 +15,7 @@ the scheduler driven through its REST API, the results read back with psql.
   user is staged twice;
 - execution_timeout kills a shell task; pausing stops scheduled runs, unpausing
   catches up; a backfill runs its runs one at a time under max_active_runs = 1;
+- PostgreSQL restarting under the scheduler: it reconnects and runs go on;
 - a second scheduler on the same database refuses to start; without PostgreSQL and
   postgres.dsn the scheduler starts the private cluster itself and stops it on SIGTERM;
 - a bad DAG file (a cycle) makes the scheduler refuse to start, naming DAG and line;
@@ -192,6 +193,11 @@ scheduler:
       is_paused_upon_creation: true
       tasks:
         t: {operator: shell, params: {command: "sleep 0.3"}}
+    noop:
+      schedule: none
+      is_paused_upon_creation: false
+      tasks:
+        nothing: {operator: empty}
     slow:
       schedule: none
       is_paused_upon_creation: false
@@ -442,6 +448,18 @@ scheduler:
         st, body = self.call("POST", "/dags/one_at_a_time/backfill",
                              {"from": "2024-02-01", "to": "2024-02-03"})
         self.assertEqual((st, body["total_entries"]), (200, 0))
+
+    def test_postgres_restart_under_the_scheduler(self):
+        run_id = self.trigger("noop")
+        self.assertEqual(self.wait_run("noop", run_id)["state"], "success")
+        self.pg.stop()
+        self.pg.start()
+        # The API's pooled connections and the loop's reconnect; runs go on.
+        run_id = self.trigger("noop")
+        self.assertEqual(self.wait_run("noop", run_id)["state"], "success",
+                         self.sched.log_tail())
+        self.assertIn("reconnected to PostgreSQL", self.sched.log_tail(200))
+        self.sched.assert_alive()
 
     def test_one_scheduler_per_database(self):
         p = subprocess.run([BROOK, "scheduler", "--data", self.tmp, "--listen",
