@@ -781,6 +781,15 @@ static void html_grid(const brook_http_request *req, brook_http_response *resp, 
 #define RUN "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}"
 #define TI RUN "/taskInstances/{task_id}"
 
+static void api_metrics(const brook_http_request *req, brook_http_response *resp, void *arg)
+{
+	sched_api *a = arg;
+
+	(void)req;
+	resp->content_type = "text/plain; version=0.0.4";
+	scheduler_render_metrics(a->s, &resp->body);
+}
+
 static const brook_http_route api_routes[] = {
 	{"GET", "/api/v1/health", api_health, NULL},
 	{"GET", "/api/v1/dags", api_list_dags, NULL},
@@ -795,6 +804,7 @@ static const brook_http_route api_routes[] = {
 	{"GET", TI, api_get_ti, NULL},
 	{"GET", TI "/logs/{task_try_number}", api_log, NULL},
 	{"GET", TI "/xcomEntries", api_xcom, NULL},
+	{"GET", "/metrics", api_metrics, NULL},
 	{"GET", "/", html_home, NULL},
 	{"GET", "/home", html_home, NULL},
 	{"GET", "/dags/{dag_id}/grid", html_grid, NULL},

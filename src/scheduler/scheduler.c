@@ -37,6 +37,7 @@
 #include "core/httpd.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "pg/cluster.h"
 #include "pg/migrate.h"
@@ -68,6 +69,7 @@ typedef struct sched_job {
 	char *conf; /* the run's conf as JSON text */
 	int64_t logical_ms, interval_start_ms, interval_end_ms;
 	atomic_int cancel;
+	int64_t started_mono_ms;
 	int64_t deadline_mono_ms;
 } sched_job;
 
@@ -99,6 +101,10 @@ struct scheduler {
 	int64_t tick_ms;
 	char hostname[256];
 	atomic_llong heartbeat_ms;
+
+	brook_metrics *metrics;
+	brook_metric_family *m_tries, *m_runs, *m_duration;
+	brook_metric *m_running, *m_heartbeat;
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -493,6 +499,40 @@ static int recover(scheduler *s, char *err, size_t errlen)
 	return BROOK_OK;
 }
 
+static void open_metrics(scheduler *s)
+{
+	static const char *const task_labels[] = {"dag_id", "task_id", "outcome", NULL};
+	static const char *const run_labels[] = {"dag_id", "state", NULL};
+	static const char *const dur_labels[] = {"dag_id", "task_id", NULL};
+	static const double dur_bounds[] = {0.01, 0.1, 1, 10, 60, 300, 1800, 7200};
+	s->metrics = brook_metrics_new();
+	s->m_tries = brook_metrics_family(s->metrics, BROOK_METRIC_COUNTER,
+					  "brook_scheduler_task_tries_total",
+					  "Task tries finished, by outcome (success, failed, "
+					  "up_for_retry, interrupted).", task_labels);
+	s->m_runs = brook_metrics_family(s->metrics, BROOK_METRIC_COUNTER,
+					 "brook_scheduler_dag_runs_finished_total",
+					 "DAG runs finished, by state.", run_labels);
+	s->m_duration = brook_metrics_histogram_family(
+		s->metrics, "brook_scheduler_task_duration_seconds",
+		"Duration of finished task tries.", dur_labels, dur_bounds,
+		sizeof dur_bounds / sizeof dur_bounds[0]);
+	s->m_running = brook_metrics_gauge(s->metrics, "brook_scheduler_tasks_in_flight",
+					   "Task instances handed to workers and not finished.");
+	s->m_heartbeat = brook_metrics_gauge(s->metrics,
+					     "brook_scheduler_heartbeat_timestamp_seconds",
+					     "When the scheduling loop last completed a pass.");
+}
+
+void scheduler_render_metrics(scheduler *s, brook_buf *out)
+{
+	pthread_mutex_lock(&s->mu);
+	brook_metric_set(s->m_running, (double)s->ninflight);
+	pthread_mutex_unlock(&s->mu);
+	brook_metric_set(s->m_heartbeat, (double)atomic_load(&s->heartbeat_ms) / 1000.0);
+	brook_metrics_render(s->metrics, out);
+}
+
 /* The one-scheduler-per-database session lock. BROOK_OK; BROOK_AGAIN when another
  * session holds it; BROOK_ERR. */
 static int take_lock(PGconn *c, char *err, size_t errlen)
@@ -526,6 +566,7 @@ scheduler *scheduler_open(const brook_config *cfg, char *err, size_t errlen)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->job_cv, NULL);
 	pthread_cond_init(&s->loop_cv, NULL);
+	open_metrics(s);
 	s->tick_ms = brook_config_duration_ms(cfg, "scheduler.tick");
 	if (s->tick_ms < 10)
 		s->tick_ms = 10;
@@ -581,6 +622,7 @@ void scheduler_close(scheduler *s)
 	free(s->paused);
 	sched_dagbag_free(&s->bag);
 	free(s->inflight);
+	brook_metrics_free(s->metrics);
 	pthread_mutex_destroy(&s->pool_mu);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->job_cv);
@@ -945,9 +987,12 @@ static void evaluate_run(scheduler *s, const sched_dag *d, const char *run_id, t
 		   "UPDATE scheduler.dag_run SET state = $3, end_date = now() "
 		   "WHERE dag_id = $1 AND run_id = $2 AND state = 'running'",
 		   3, p, err, sizeof err) == BROOK_OK)
+	{
 		brook_log(leaf_failed ? BROOK_LOG_WARN : BROOK_LOG_INFO, COMP,
 			  "DAG '%s': run %s %s", d->dag_id, run_id, state);
-	else
+		brook_metric_inc(brook_metrics_series(s->m_runs,
+						      (const char *[]){d->dag_id, state, NULL}));
+	} else
 		brook_warn(COMP, "cannot finish run %s of DAG '%s': %s", run_id, d->dag_id, err);
 }
 
@@ -1102,6 +1147,7 @@ static bool claim_job(scheduler *s, PGconn *c, sched_job *j)
 	if (ok) {
 		j->try_number = atoi(PQgetvalue(u, 0, 0));
 		j->max_tries = atoi(PQgetvalue(u, 0, 1));
+		j->started_mono_ms = brook_mono_ms();
 		j->deadline_mono_ms = t->execution_timeout_ms
 					      ? brook_mono_ms() + t->execution_timeout_ms
 					      : 0;
@@ -1265,6 +1311,12 @@ static void finish_job(scheduler *s, PGconn *c, sched_job *j, int rc, const char
 			 msg);
 	}
 	log_line(c, d->dag_id, j->run_id, t->task_id, j->try_number, line);
+	brook_metric_inc(brook_metrics_series(
+		s->m_tries, (const char *[]){d->dag_id, t->task_id,
+					     state ? state : "interrupted", NULL}));
+	brook_metric_observe(brook_metrics_series(s->m_duration,
+						  (const char *[]){d->dag_id, t->task_id, NULL}),
+			     (double)(brook_mono_ms() - j->started_mono_ms) / 1000.0);
 	if (rc == BROOK_OK)
 		brook_info(COMP, "%s/%s/%s: %s", d->dag_id, j->run_id, t->task_id, line);
 	else

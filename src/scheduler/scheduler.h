@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/config.h"
 #include "scheduler/dag.h"
 
@@ -77,6 +78,10 @@ const char *scheduler_dsn(const scheduler *s);
 /* When the scheduling loop last completed a pass (epoch ms; 0 before the first), for
  * /api/v1/health's latest_scheduler_heartbeat. */
 int64_t scheduler_heartbeat_ms(const scheduler *s);
+
+/* Prometheus text: task tries by outcome, runs finished by state, task durations,
+ * tasks in flight, the loop's heartbeat (served on the API port at /metrics). */
+void scheduler_render_metrics(scheduler *s, brook_buf *out);
 
 /* Airflow-shaped JSON. Each returns a new reference, or NULL with e filled. */
 /* {"dag_id","description","is_paused","is_active","schedule_interval":{"__type":

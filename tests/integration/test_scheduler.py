@@ -362,6 +362,15 @@ scheduler:
         self.assertIn("succeeded", self.task_log("flaky_api", run_id, "fetch", 3))
         key = "flaky_api/%s/fetch" % run_id
         self.assertEqual(self.staged(key), ["100", "100", "100"])
+        with urllib.request.urlopen("http://%s/metrics" % self.sched.address,
+                                    timeout=30) as r:
+            metrics = r.read().decode()
+        self.assertIn('brook_scheduler_task_tries_total{dag_id="flaky_api",task_id="fetch",'
+                      'outcome="up_for_retry"} 2', metrics)
+        self.assertIn('brook_scheduler_task_tries_total{dag_id="flaky_api",task_id="fetch",'
+                      'outcome="success"} 1', metrics)
+        self.assertIn('brook_scheduler_dag_runs_finished_total{dag_id="flaky_api",'
+                      'state="success"} 1', metrics)
 
     def test_trigger_rules(self):
         run_id = self.trigger("rules")
