@@ -1226,15 +1226,25 @@ static void pass(scheduler *s)
 
 /* ---------------------------------------------------------------- workers */
 
+/* A try's log in scheduler.task_log is bounded: past TASK_LOG_MAX_BYTES one line says
+ * so and the rest is dropped (a chatty command must not fill the database). */
+#define TASK_LOG_MAX_BYTES (4u << 20)
+
 typedef struct log_sink {
 	PGconn *c;
 	const sched_job *j;
 	const char *dag_id, *task_id;
+	size_t bytes;
 } log_sink;
 
 static void sink_line(void *arg, const char *line)
 {
 	log_sink *k = arg;
+	if (k->bytes > TASK_LOG_MAX_BYTES)
+		return;
+	k->bytes += strlen(line) + 1;
+	if (k->bytes > TASK_LOG_MAX_BYTES)
+		line = "(the log of this try passed 4 MiB: further lines are dropped)";
 	log_line(k->c, k->dag_id, k->j->run_id, k->task_id, k->j->try_number, line);
 }
 
@@ -1257,7 +1267,7 @@ static int run_operator(const brook_config *cfg, const char *dsn, const sched_da
 	json_decref(conf);
 	if (!params)
 		return BROOK_ERR;
-	log_sink sink = {c, j, d->dag_id, t->task_id};
+	log_sink sink = {c, j, d->dag_id, t->task_id, 0};
 	sched_task_ctx ctx = {
 		.dag_id = d->dag_id,
 		.run_id = j->run_id,
