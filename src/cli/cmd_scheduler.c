@@ -77,9 +77,11 @@ static void ready(void *p)
 	const sched_dagbag *bag = scheduler_dags(srv->s);
 	int port = sched_api_port(srv->api);
 
-	brook_info("scheduler", "ready: scheduler on %s:%d with %zu DAGs; REST API "
-		   "http://%s:%d/api/v1, grid http://%s:%d/home", srv->host, port,
-		   bag ? bag->n : 0, srv->host, port, srv->host, port);
+	size_t n = bag ? bag->n : 0;
+
+	brook_info("scheduler", "ready: scheduler on %s:%d with %zu DAG%s; REST API "
+		   "http://%s:%d/api/v1, grid http://%s:%d/home", srv->host, port, n,
+		   n == 1 ? "" : "s", srv->host, port, srv->host, port);
 }
 
 static void run(void *p)
