@@ -7,7 +7,8 @@
  * service computes them, so a mismatch means corruption on the way.
  *
  * source_parse_response() takes a whole response body, bounded (size and nesting
- * depth are checked before jansson builds anything), and splits it into valid
+ * depth are checked before parsing), streams through it with yajl (no JSON tree is
+ * built; it accepts exactly the bodies jansson would), and splits it into valid
  * records — each the user's own JSON text with the whitespace outside strings
  * removed (one JSON object per line of `brook fetch`; escapes and number spellings
  * are kept as the server wrote them) — and rejected ones with reasons. A body that
