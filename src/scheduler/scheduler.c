@@ -1096,7 +1096,9 @@ static void dispatch(scheduler *s)
 		if (ti < 0)
 			continue;
 		pthread_mutex_lock(&s->mu);
-		bool dup = is_inflight(s, (size_t)di, (size_t)ti, PQgetvalue(r, i, 1));
+		/* Once stopping, nothing new is queued: the workers may be gone. */
+		bool dup = s->stopping || is_inflight(s, (size_t)di, (size_t)ti,
+						      PQgetvalue(r, i, 1));
 		if (!dup) {
 			sched_job *j = brook_calloc(1, sizeof *j);
 			j->dag = (size_t)di;
@@ -1423,18 +1425,31 @@ static void *worker_main(void *arg)
 
 /* ---------------------------------------------------------------- start / run / stop */
 
+/* Workers start once, never after a stop (both under s->mu: scheduler_run may start
+ * them on its thread while scheduler_stop runs on another). */
 static void start_workers(scheduler *s)
 {
-	s->workers = brook_calloc((size_t)s->nworkers, sizeof *s->workers);
-	for (int i = 0; i < s->nworkers; i++)
-		pthread_create(&s->workers[i], NULL, worker_main, s);
+	pthread_mutex_lock(&s->mu);
+	if (!s->workers && !s->stopping) {
+		s->workers = brook_calloc((size_t)s->nworkers, sizeof *s->workers);
+		for (int i = 0; i < s->nworkers; i++)
+			pthread_create(&s->workers[i], NULL, worker_main, s);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+static bool stopping(scheduler *s)
+{
+	pthread_mutex_lock(&s->mu);
+	bool stop = s->stopping;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
 }
 
 void scheduler_run(scheduler *s)
 {
-	if (!s->workers)
-		start_workers(s);
-	for (;;) {
+	start_workers(s);
+	while (!stopping(s)) {
 		pass(s);
 		pthread_mutex_lock(&s->mu);
 		if (!s->wake && !s->stopping) {
@@ -1446,10 +1461,7 @@ void scheduler_run(scheduler *s)
 			pthread_cond_timedwait(&s->loop_cv, &s->mu, &ts);
 		}
 		s->wake = false;
-		bool stop = s->stopping;
 		pthread_mutex_unlock(&s->mu);
-		if (stop)
-			break;
 	}
 }
 
@@ -1473,25 +1485,22 @@ int scheduler_start(scheduler *s, char *err, size_t errlen)
 void scheduler_stop(scheduler *s)
 {
 	pthread_mutex_lock(&s->mu);
-	if (s->stopping && !s->workers && !s->loop_started) {
-		pthread_mutex_unlock(&s->mu);
-		return;
-	}
 	s->stopping = true;
 	for (size_t i = 0; i < s->ninflight; i++)
 		atomic_store(&s->inflight[i]->cancel, CANCEL_SHUTDOWN);
 	pthread_cond_broadcast(&s->job_cv);
 	pthread_cond_broadcast(&s->loop_cv);
+	pthread_t *workers = s->workers;
+	s->workers = NULL;
+	bool loop = s->loop_started;
+	s->loop_started = false;
 	pthread_mutex_unlock(&s->mu);
-	if (s->loop_started) {
+	if (loop)
 		pthread_join(s->loop_thread, NULL);
-		s->loop_started = false;
-	}
-	if (s->workers) {
+	if (workers) {
 		for (int i = 0; i < s->nworkers; i++)
-			pthread_join(s->workers[i], NULL);
-		free(s->workers);
-		s->workers = NULL;
+			pthread_join(workers[i], NULL);
+		free(workers);
 	}
 }
 
