@@ -667,6 +667,72 @@ static json_t *avro_get_float(avro_dctx *c, bool dbl)
 
 static json_t *avro_dec(avro_dctx *c, const avro_schema *s);
 
+static json_t *avro_res(avro_dctx *c, const avro_schema *w, const avro_schema *r);
+
+/* One element of an array or map: decoded with its writer schema w, resolved to the
+ * reader schema r unless r is NULL (plain decoding). */
+static json_t *dec_elem(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+{
+	return r ? avro_res(c, w, r) : avro_dec(c, w);
+}
+
+/* An array's blocks; items w (writer) and r (reader, or NULL). */
+static json_t *dec_array(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+{
+	json_t *a = json_array();
+	int64_t count;
+	uint64_t idx = 0;
+	while (avro_get_block(c, &count) && count) {
+		for (int64_t k = 0; k < count; k++) {
+			size_t old = avro_path_index(c, idx++);
+			json_t *v = dec_elem(c, w, r);
+			if (!v)
+				break;
+			avro_path_pop(c, old);
+			json_array_append_new(a, v);
+		}
+		if (c->failed)
+			break;
+	}
+	if (c->failed) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* A map's blocks; values w (writer) and r (reader, or NULL). */
+static json_t *dec_map(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+{
+	json_t *m = json_object();
+	int64_t count;
+	while (avro_get_block(c, &count) && count) {
+		for (int64_t k = 0; k < count; k++) {
+			json_t *key = avro_get_key(c);
+			if (!key)
+				break;
+			size_t old = avro_path_push(c, json_string_value(key),
+						    json_string_length(key));
+			json_t *v = dec_elem(c, w, r);
+			if (!v) {
+				json_decref(key);
+				break;
+			}
+			avro_path_pop(c, old);
+			json_object_setn_new(m, json_string_value(key), json_string_length(key),
+					     v);
+			json_decref(key);
+		}
+		if (c->failed)
+			break;
+	}
+	if (c->failed) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
+
 static json_t *avro_dec_inner(avro_dctx *c, const avro_schema *s)
 {
 	switch (avro_schema_type(s)) {
@@ -745,57 +811,10 @@ static json_t *avro_dec_inner(avro_dctx *c, const avro_schema *s)
 		}
 		return o;
 	}
-	case AVRO_ARRAY: {
-		json_t *a = json_array();
-		int64_t count;
-		uint64_t idx = 0;
-		while (avro_get_block(c, &count) && count) {
-			for (int64_t k = 0; k < count; k++) {
-				size_t old = avro_path_index(c, idx++);
-				json_t *v = avro_dec(c, avro_schema_items(s));
-				if (!v)
-					break;
-				avro_path_pop(c, old);
-				json_array_append_new(a, v);
-			}
-			if (c->failed)
-				break;
-		}
-		if (c->failed) {
-			json_decref(a);
-			return NULL;
-		}
-		return a;
-	}
-	case AVRO_MAP: {
-		json_t *m = json_object();
-		int64_t count;
-		while (avro_get_block(c, &count) && count) {
-			for (int64_t k = 0; k < count; k++) {
-				json_t *key = avro_get_key(c);
-				if (!key)
-					break;
-				size_t old = avro_path_push(c, json_string_value(key),
-				                            json_string_length(key));
-				json_t *v = avro_dec(c, avro_schema_values(s));
-				if (!v) {
-					json_decref(key);
-					break;
-				}
-				avro_path_pop(c, old);
-				json_object_setn_new(m, json_string_value(key),
-				                     json_string_length(key), v);
-				json_decref(key);
-			}
-			if (c->failed)
-				break;
-		}
-		if (c->failed) {
-			json_decref(m);
-			return NULL;
-		}
-		return m;
-	}
+	case AVRO_ARRAY:
+		return dec_array(c, avro_schema_items(s), NULL);
+	case AVRO_MAP:
+		return dec_map(c, avro_schema_values(s), NULL);
 	}
 	avro_dfail(c, "unknown schema type");
 	return NULL;
@@ -918,8 +937,6 @@ static json_t *avro_default_value(avro_dctx *c, const avro_field *f)
 		avro_dfail(c, "default of reader field '%s' is unusable: %s", f->name, msg);
 	return v;
 }
-
-static json_t *avro_res(avro_dctx *c, const avro_schema *w, const avro_schema *r);
 
 static json_t *avro_res_record(avro_dctx *c, const avro_schema *w, const avro_schema *r)
 {
@@ -1080,58 +1097,10 @@ static json_t *avro_res_inner(avro_dctx *c, const avro_schema *w, const avro_sch
 		           sym, avro_schema_fullname(r));
 		return NULL;
 	}
-	case AVRO_ARRAY: {
-		json_t *a = json_array();
-		int64_t count;
-		uint64_t idx = 0;
-		while (avro_get_block(c, &count) && count) {
-			for (int64_t k = 0; k < count; k++) {
-				size_t old = avro_path_index(c, idx++);
-				json_t *v = avro_res(c, avro_schema_items(w), avro_schema_items(r));
-				if (!v)
-					break;
-				avro_path_pop(c, old);
-				json_array_append_new(a, v);
-			}
-			if (c->failed)
-				break;
-		}
-		if (c->failed) {
-			json_decref(a);
-			return NULL;
-		}
-		return a;
-	}
-	case AVRO_MAP: {
-		json_t *m = json_object();
-		int64_t count;
-		while (avro_get_block(c, &count) && count) {
-			for (int64_t k = 0; k < count; k++) {
-				json_t *key = avro_get_key(c);
-				if (!key)
-					break;
-				size_t old = avro_path_push(c, json_string_value(key),
-				                            json_string_length(key));
-				json_t *v =
-				    avro_res(c, avro_schema_values(w), avro_schema_values(r));
-				if (!v) {
-					json_decref(key);
-					break;
-				}
-				avro_path_pop(c, old);
-				json_object_setn_new(m, json_string_value(key),
-				                     json_string_length(key), v);
-				json_decref(key);
-			}
-			if (c->failed)
-				break;
-		}
-		if (c->failed) {
-			json_decref(m);
-			return NULL;
-		}
-		return m;
-	}
+	case AVRO_ARRAY:
+		return dec_array(c, avro_schema_items(w), avro_schema_items(r));
+	case AVRO_MAP:
+		return dec_map(c, avro_schema_values(w), avro_schema_values(r));
 	default:
 		return avro_dec_inner(c, w); /* same primitive type */
 	}
