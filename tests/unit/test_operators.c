@@ -45,12 +45,11 @@
 #include "pg/migrate.h"
 #include "scheduler/operator.h"
 #include "scheduler/template.h"
+#include "pg_fixture.h"
 #include "source/client.h"
 #include "source/randomuser.h"
 #include "source/randomuser_server.h"
 
-static char g_dir[] = "/tmp/brook-ops-XXXXXX";
-static pg_cluster *g_cluster;
 static randomuser_server *g_ru;
 static char g_url[128];
 static brook_httpd *g_script;
@@ -101,14 +100,9 @@ static void script_api(const brook_http_request *req, brook_http_response *resp,
 static int group_setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(g_dir))
-		return -1;
 	char err[1024];
-	g_cluster = pg_cluster_open(g_dir, "127.0.0.1", 0, err, sizeof err);
-	if (!g_cluster) {
-		fprintf(stderr, "cannot start PostgreSQL: %s\n", err);
+	if (pg_fixture_start("ops") != 0)
 		return -1;
-	}
 	PGconn *c = PQconnectdb(pg_cluster_dsn(g_cluster));
 	int rc = PQstatus(c) == CONNECTION_OK
 			 ? pg_migrate(c, pg_scheduler_migrations, pg_scheduler_migrations_count,
@@ -145,23 +139,11 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	char err[512];
-	int rc = 0;
 	if (g_script)
 		brook_httpd_close(g_script);
 	if (g_ru)
 		randomuser_server_close(g_ru);
-	if (g_cluster) {
-		if (pg_cluster_stop(g_cluster, err, sizeof err) != BROOK_OK) {
-			fprintf(stderr, "stop: %s\n", err);
-			rc = -1;
-		}
-		pg_cluster_close(g_cluster);
-		g_cluster = NULL;
-	}
-	if (brook_remove_tree(g_dir) != BROOK_OK)
-		rc = -1;
-	return rc;
+	return pg_fixture_stop();
 }
 
 /* One task try: a context whose log lines are collected. */

@@ -22,40 +22,19 @@
 #include "core/fileio.h"
 #include "pg/cluster.h"
 #include "pg/migrate.h"
+#include "pg_fixture.h"
 
-static char g_dir[] = "/tmp/brook-pgmig-XXXXXX";
-static pg_cluster *g_cluster;
 
 static int group_setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(g_dir))
-		return -1;
-	char err[1024];
-	g_cluster = pg_cluster_open(g_dir, "127.0.0.1", 0, err, sizeof err);
-	if (!g_cluster) {
-		fprintf(stderr, "cannot start PostgreSQL: %s\n", err);
-		return -1;
-	}
-	return 0;
+	return pg_fixture_start("pgmig");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	char err[512];
-	int rc = 0;
-	if (g_cluster) {
-		if (pg_cluster_stop(g_cluster, err, sizeof err) != BROOK_OK) {
-			fprintf(stderr, "stop: %s\n", err);
-			rc = -1;
-		}
-		pg_cluster_close(g_cluster);
-		g_cluster = NULL;
-	}
-	if (brook_remove_tree(g_dir) != BROOK_OK)
-		rc = -1;
-	return rc;
+	return pg_fixture_stop();
 }
 
 /* A connection to database db (NULL: the cluster's default database `brook`). */
