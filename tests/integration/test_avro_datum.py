@@ -19,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import avrotest  # noqa: E402
+
 try:
     import avro.io
     import avro.schema
@@ -26,21 +29,9 @@ except ImportError:
     print("SKIP: python3-avro (avro.io) is not installed")
     sys.exit(0)
 
-BUILD = os.environ.get("BROOK_BUILD_DIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
-DRIVER = os.path.join(BUILD, "avro_datum")
-
-
-def rec(name, *fields, **extra):
-    d = {"type": "record", "name": name, "fields": list(fields)}
-    d.update(extra)
-    return d
-
-
-def fld(name, typ, **extra):
-    d = {"name": name, "type": typ}
-    d.update(extra)
-    return d
+DRIVER = avrotest.driver("avro_datum")
+rec = avrotest.rec
+fld = avrotest.fld
 
 
 ENUM = {"type": "enum", "name": "Suit", "symbols": ["SPADES", "HEARTS", "DIAMONDS"]}

@@ -19,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import avrotest  # noqa: E402
+
 try:
     import avro.schema
     from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
@@ -26,21 +29,9 @@ except ImportError:
     print("SKIP: python3-avro (avro.compatibility) is not installed")
     sys.exit(0)
 
-BUILD = os.environ.get("BROOK_BUILD_DIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
-DRIVER = os.path.join(BUILD, "avro_check")
-
-
-def rec(name, *fields, **extra):
-    d = {"type": "record", "name": name, "fields": list(fields)}
-    d.update(extra)
-    return d
-
-
-def fld(name, typ, **extra):
-    d = {"name": name, "type": typ}
-    d.update(extra)
-    return d
+DRIVER = avrotest.driver("avro_check")
+rec = avrotest.rec
+fld = avrotest.fld
 
 
 def enum(name, symbols, **extra):
