@@ -11,7 +11,8 @@ PKGS=(
   libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
   libuv1-dev librdkafka-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
   # tests
-  libcmocka-dev python3 curl kcat python3-kafka python3-cassandra python3-avro libpq-dev
+  libcmocka-dev python3 curl kcat python3-kafka python3-cassandra python3-avro
+  python3-confluent-kafka python3-requests libpq-dev
   postgresql
 )
 

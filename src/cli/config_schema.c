@@ -8,6 +8,7 @@
 #include "broker/broker.h"
 #include "cli/cli.h"
 #include "pg/cluster.h"
+#include "registry/api.h"
 #include "scheduler/scheduler.h"
 #include "source/client.h"
 #include "source/randomuser_server.h"
@@ -41,4 +42,5 @@ void brook_cli_register_config(brook_config *cfg)
 	brook_config_register(cfg, store_config_keys);
 	brook_config_register(cfg, pg_config_keys);
 	brook_config_register(cfg, scheduler_config_keys);
+	brook_config_register(cfg, registry_config_keys);
 }
