@@ -1,0 +1,2 @@
+/* connect.c — placeholder until the connector lands. */
+typedef int brook_connect_placeholder;
