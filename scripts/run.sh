@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: runs what exists of the pipeline on embedded defaults.
-# Today: the offline randomuser API, the Kafka-protocol broker, the CQL store, brook's
-# private PostgreSQL and the scheduler. The scheduler's demo DAG (user_automation_demo)
+# Today: the offline randomuser API, the Kafka-protocol broker, the Schema Registry, the
+# CQL store, brook's private PostgreSQL and the scheduler. The scheduler's demo DAG (user_automation_demo)
 # is unpaused: every minute it stages 1,000 users from the API in staging.raw_users.
 # A sample batch of users is also fetched through brook's source client, produced to
 # the broker's users_created topic, and written with `brook cql` into
@@ -47,6 +47,7 @@ start() {
 
 start randomuser
 start broker --data "$DATA"
+start registry
 start store --data "$DATA"
 start postgres --data "$DATA"
 start scheduler --data "$DATA"
@@ -102,6 +103,7 @@ echo "run: brook is up — try:"
 echo "       curl '${URL}?results=2&seed=demo&nat=gb,fr'     # the randomuser API"
 echo "       kcat -b $BOOTSTRAP -L                          # the broker, with any Kafka client"
 echo "       kcat -b $BOOTSTRAP -C -t users_created -e"
+echo "       curl http://127.0.0.1:8081/subjects             # the Schema Registry"
 echo "       $BROOK fetch --results 5 --nat de"
 echo "       $BROOK cql -e 'SELECT * FROM spark_streams.created_users'   # the store"
 echo "       $BROOK dags runs user_automation_demo           # the scheduler's runs"
