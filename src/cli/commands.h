@@ -16,6 +16,7 @@ int cmd_psql(int argc, char **argv);
 int cmd_scheduler(int argc, char **argv);
 int cmd_dags(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -7,6 +7,7 @@
  */
 #include "broker/broker.h"
 #include "cli/cli.h"
+#include "connect/api.h"
 #include "pg/cluster.h"
 #include "registry/api.h"
 #include "scheduler/scheduler.h"
@@ -28,7 +29,6 @@ static const brook_cfg_key shared_keys[] = {
 	{"cassandra.contact_points", BROOK_CFG_LIST, "127.0.0.1:9042",
 	 "CQL contact points (brook store or a Cassandra/ScyllaDB cluster)", NULL},
 	/* Sections of the parts still to come; each moves to its component when it lands. */
-	{"connect.listen", BROOK_CFG_STR, "127.0.0.1:8083", "connector REST API", NULL},
 	{"stream.group", BROOK_CFG_STR, "brook-stream", "stream processor consumer group", NULL},
 	{NULL, 0, NULL, NULL, NULL},
 };
@@ -43,4 +43,5 @@ void brook_cli_register_config(brook_config *cfg)
 	brook_config_register(cfg, pg_config_keys);
 	brook_config_register(cfg, scheduler_config_keys);
 	brook_config_register(cfg, registry_config_keys);
+	brook_config_register(cfg, connect_config_keys);
 }

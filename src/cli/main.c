@@ -22,6 +22,7 @@ static const struct command {
 	{"scheduler", cmd_scheduler, "run the DAG scheduler with its Airflow-style REST API"},
 	{"dags", cmd_dags, "list, trigger, follow and test the scheduler's DAGs"},
 	{"registry", cmd_registry, "run the Schema Registry (Confluent-compatible REST API)"},
+	{"connect", cmd_connect, "run the PostgreSQL source connector (Kafka Connect REST API)"},
 	{"psql", cmd_psql, "run psql against brook's PostgreSQL cluster"},
 	{"config", cmd_config, "show the effective configuration or list every key"},
 	{"version", cmd_version, "print brook's version and the libraries it uses"},

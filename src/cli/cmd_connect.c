@@ -1,0 +1,141 @@
+/* brook connect — Kafka Connect's REST API running brook's PostgreSQL source connectors. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "connect/api.h"
+#include "connect/worker.h"
+#include "core/err.h"
+#include "core/httpd.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define COMP "connect"
+
+static const brook_cli_opt opts[] = {
+	{"listen", 0, "HOST:PORT", "connect.listen", NULL},
+	{"bootstrap", 0, "HOST:PORT", "kafka.bootstrap", NULL},
+	{"data", 0, "DIR", "data", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const brook_cli_spec spec = {
+	.name = "connect",
+	.usage = "[--listen HOST:PORT] [--data DIR] [--bootstrap HOST:PORT] [--config FILE] "
+		 "[--set KEY=VALUE]...",
+	.summary =
+		"Run the connector worker: Kafka Connect's REST API (POST /connectors,\n"
+		"GET /connectors/NAME/status, pause, resume, restart, delete) for brook's\n"
+		"PostgreSQL source connector. connector.class=postgres-cdc streams a table's\n"
+		"rows (a consistent initial snapshot, then every insert, update and delete in\n"
+		"commit order) through logical replication into topics on kafka.bootstrap, as\n"
+		"Debezium-style JSON records keyed by the primary key. The replication slot\n"
+		"only advances once the broker acknowledged the records, so nothing is lost\n"
+		"across restarts. Connectors are kept in DIR/connect and restored at start.",
+	.opts = opts,
+	.max_args = 0,
+};
+
+typedef struct connect_server {
+	connect_worker *w;
+	connect_api *api;
+	char *host;
+	char *bootstrap;
+} connect_server;
+
+static void *open_server(const brook_config *cfg, char *err, size_t errlen)
+{
+	const char *listen = brook_config_str(cfg, "connect.listen");
+	const char *bootstrap = brook_config_str(cfg, "kafka.bootstrap");
+	const char *data = brook_config_str(cfg, "data");
+	char *host = NULL;
+	int port;
+
+	if (!listen || brook_parse_hostport(listen, &host, &port) != BROOK_OK) {
+		snprintf(err, errlen, "connect.listen must be HOST:PORT, not '%s'",
+			 listen ? listen : "");
+		return NULL;
+	}
+	if (!data || !*data) {
+		snprintf(err, errlen, "data is empty: give --data DIR");
+		free(host);
+		return NULL;
+	}
+	connect_server *srv = brook_calloc(1, sizeof *srv);
+	srv->host = host;
+	srv->bootstrap = brook_strdup(bootstrap ? bootstrap : "");
+	char worker_id[300];
+	snprintf(worker_id, sizeof worker_id, "%s:%d", host, port);
+	connect_worker_opts wo = {
+		.data_dir = data,
+		.kafka_bootstrap = bootstrap,
+		.worker_id = worker_id,
+	};
+	srv->w = connect_worker_open(&wo, err, errlen);
+	if (!srv->w)
+		goto fail;
+	srv->api = connect_api_open(srv->w, host, port, err, errlen);
+	if (!srv->api)
+		goto fail;
+	return srv;
+fail:
+	connect_worker_close(srv->w);
+	free(srv->host);
+	free(srv->bootstrap);
+	free(srv);
+	return NULL;
+}
+
+static void ready(void *p)
+{
+	connect_server *srv = p;
+	int port = connect_api_port(srv->api);
+	brook_info(COMP, "ready: connect REST API on %s:%d (http://%s:%d), records to %s",
+		   srv->host, port, srv->host, port, srv->bootstrap);
+}
+
+/* The HTTP workers and the connector threads do the work; run only waits. */
+static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
+static int run_stop;
+
+static void run(void *p)
+{
+	(void)p;
+	pthread_mutex_lock(&run_mu);
+	while (!run_stop)
+		pthread_cond_wait(&run_cond, &run_mu);
+	pthread_mutex_unlock(&run_mu);
+}
+
+static void stop(void *p)
+{
+	(void)p;
+	pthread_mutex_lock(&run_mu);
+	run_stop = 1;
+	pthread_cond_broadcast(&run_cond);
+	pthread_mutex_unlock(&run_mu);
+}
+
+static void close_server(void *p)
+{
+	connect_server *srv = p;
+	connect_api_close(srv->api); /* no handler runs after this */
+	connect_worker_close(srv->w); /* each task flushes, acknowledges and closes */
+	free(srv->host);
+	free(srv->bootstrap);
+	free(srv);
+}
+
+static const brook_cli_server server = {COMP, open_server, ready, run, stop, close_server};
+
+int cmd_connect(int argc, char **argv)
+{
+	brook_cli cli;
+	int rc = brook_cli_parse(&cli, &spec, argc, argv);
+	if (rc != BROOK_CLI_RUN)
+		return brook_cli_exit_code(rc);
+	return brook_cli_serve(&cli, &server);
+}

@@ -1,0 +1,647 @@
+/*
+ * pgcdc_task.c — the postgres-cdc task: a pg/cdc.h session into a librdkafka producer.
+ *
+ * Offset flow (the invariant that makes delivery at-least-once and keeps WAL bounded):
+ *   - every transaction gets a slot in a FIFO `txq` at BEGIN (snapshot rows share one
+ *     slot, opened by the first row); each produced record carries its slot's sequence
+ *     number as the message opaque and increments the slot's `outstanding`;
+ *   - COMMIT records the transaction's end_lsn and marks the slot committed;
+ *   - the delivery report (served by rd_kafka_poll on this thread) decrements
+ *     `outstanding`; then, from the head, every committed slot with nothing outstanding
+ *     is popped and its end_lsn acknowledged with pg_cdc_ack() — in commit order, so
+ *     the slot's confirmed_flush_lsn never passes a record the broker has not
+ *     acknowledged (idempotent producer, acks=all);
+ *   - a failed delivery stops all acknowledgement and ends the session; the next
+ *     session restarts from confirmed_flush_lsn and PostgreSQL sends the rest again.
+ *
+ * Sessions: open (resume when the state file says this connector streamed before) →
+ * snapshot rows flushed to the broker → state file "streamed": true → stream until the
+ * worker asks to yield (flush, final status update, close) or an error. Errors retry
+ * with a capped exponential backoff; errors.retry.max consecutive failed sessions make
+ * the task FAILED. PG_CDC_GONE (slot or publication dropped behind our back) is logged
+ * as a warning, "streamed" is cleared and the next session recreates them, snapshotting
+ * again per snapshot.mode.
+ *
+ * Config keys: connection.url (required), table.include.list ("schema.table, ..."; empty:
+ * every table), topic (else <topic.prefix>.<schema>.<table>), topic.prefix (brook),
+ * slot.name (brook_<name>), publication.name (brook_pub), snapshot.mode
+ * (initial|never|always), value.format (json; avro not yet), envelope (full|row),
+ * kafka.bootstrap (the worker's), errors.retry.max (10), errors.retry.backoff.max.ms
+ * (10000), kafka.message.timeout.ms (30000: a record not acknowledged by then fails the
+ * session), kafka.connect.timeout.ms (10000: the broker must answer metadata by then).
+ *
+ * A first session whose snapshot never completed (no "streamed" in the state file)
+ * drops a leftover slot first (snapshot.mode initial), so a crash in the middle of the
+ * initial snapshot snapshots again instead of skipping rows.
+ */
+#include <ctype.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connect/connect_int.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+
+#define COMP		   "connect"
+#define POLL_MS		   100
+#define FLUSH_TIMEOUT_MS   30000
+#define METADATA_TIMEOUT_MS 10000
+
+typedef struct pgcdc_cfg {
+	const char *conninfo;
+	char **tables;
+	size_t ntables;
+	const char *topic; /* NULL: <prefix>.<schema>.<table> */
+	const char *prefix;
+	char *slot;
+	const char *publication;
+	pg_cdc_snapshot_mode snapshot;
+	bool row_envelope;
+	const char *bootstrap;
+	long retry_max;
+	long backoff_max_ms;
+	long broker_timeout_ms; /* how long the first metadata request may take */
+	const char *msg_timeout_ms;
+} pgcdc_cfg;
+
+typedef struct txn {
+	uint64_t end_lsn;
+	size_t outstanding;
+	bool committed;
+} txn;
+
+typedef struct session {
+	connect_connector *c;
+	pgcdc_cfg *cfg;
+	rd_kafka_t *rk;
+	pg_cdc *cdc;
+	txn *q;
+	size_t head, len, cap; /* q[head..head+len) */
+	uint64_t seq_head;     /* sequence number of q[head] */
+	bool in_txn;	       /* a transaction (or the snapshot) has the tail slot */
+	uint32_t xid;
+	int64_t commit_ms;
+	bool failed;
+	char ferr[512];
+	uint32_t *warned; /* relation ids whose unknown column types were reported */
+	size_t nwarned;
+	uint64_t produced;
+} session;
+
+/* ---- configuration ---- */
+
+static int parse_long(const json_t *config, const char *key, long def, long min, long *out,
+		      char *err, size_t errlen)
+{
+	const char *s = connect_cfg(config, key, NULL);
+	if (!s) {
+		*out = def;
+		return BROOK_OK;
+	}
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || end == s || v < min) {
+		snprintf(err, errlen, "%s must be an integer >= %ld, not '%s'", key, min, s);
+		return BROOK_ERR;
+	}
+	*out = v;
+	return BROOK_OK;
+}
+
+static void cfg_release(pgcdc_cfg *cfg)
+{
+	for (size_t i = 0; i < cfg->ntables; i++)
+		free(cfg->tables[i]);
+	free(cfg->tables);
+	free(cfg->slot);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+/* name → brook_<name> lower-cased, other characters as '_', at most 63. */
+static char *default_slot(const char *name)
+{
+	char *s = brook_malloc(64);
+	int n = snprintf(s, 64, "brook_");
+	for (const char *p = name; *p && n < 63; p++)
+		s[n++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
+	s[n] = '\0';
+	return s;
+}
+
+static int cfg_load(const json_t *config, const char *name, const char *bootstrap,
+		    pgcdc_cfg *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->conninfo = connect_cfg(config, "connection.url", NULL);
+	if (!cfg->conninfo) {
+		snprintf(err, errlen, "connection.url is required (a libpq connection string or "
+				      "postgresql:// URI)");
+		return BROOK_ERR;
+	}
+	const char *list = connect_cfg(config, "table.include.list", NULL);
+	if (list) {
+		const char *p = list;
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			const char *b = p, *e = p + n;
+			while (b < e && isspace((unsigned char)*b))
+				b++;
+			while (e > b && isspace((unsigned char)e[-1]))
+				e--;
+			if (e > b) {
+				size_t sz = (cfg->ntables + 1) * sizeof *cfg->tables;
+				cfg->tables = brook_realloc(cfg->tables, sz);
+				cfg->tables[cfg->ntables++] = brook_strndup(b, (size_t)(e - b));
+			}
+			p += n;
+			if (*p == ',')
+				p++;
+		}
+	}
+	cfg->topic = connect_cfg(config, "topic", NULL);
+	cfg->prefix = connect_cfg(config, "topic.prefix", "brook");
+	const char *slot = connect_cfg(config, "slot.name", NULL);
+	if (slot) {
+		size_t n = strlen(slot);
+		if (n > 63 || strspn(slot, "abcdefghijklmnopqrstuvwxyz0123456789_") != n) {
+			snprintf(err, errlen, "slot.name must be 1 to 63 of [a-z0-9_], not '%s'",
+				 slot);
+			goto fail;
+		}
+		cfg->slot = brook_strdup(slot);
+	} else {
+		cfg->slot = default_slot(name);
+	}
+	cfg->publication = connect_cfg(config, "publication.name", "brook_pub");
+	const char *snap = connect_cfg(config, "snapshot.mode", "initial");
+	if (pg_cdc_snapshot_mode_parse(snap, &cfg->snapshot) != BROOK_OK) {
+		snprintf(err, errlen, "snapshot.mode must be initial, never or always, not '%s'",
+			 snap);
+		goto fail;
+	}
+	const char *fmt = connect_cfg(config, "value.format", "json");
+	if (strcmp(fmt, "avro") == 0) {
+		snprintf(err, errlen, "value.format avro is not supported yet: use json");
+		goto fail;
+	}
+	if (strcmp(fmt, "json") != 0) {
+		snprintf(err, errlen, "value.format must be json or avro, not '%s'", fmt);
+		goto fail;
+	}
+	const char *env = connect_cfg(config, "envelope", "full");
+	if (strcmp(env, "full") != 0 && strcmp(env, "row") != 0) {
+		snprintf(err, errlen, "envelope must be full or row, not '%s'", env);
+		goto fail;
+	}
+	cfg->row_envelope = strcmp(env, "row") == 0;
+	cfg->bootstrap = connect_cfg(config, "kafka.bootstrap", bootstrap);
+	if (!cfg->bootstrap) {
+		snprintf(err, errlen, "kafka.bootstrap is not set");
+		goto fail;
+	}
+	if (parse_long(config, "errors.retry.max", 10, 1, &cfg->retry_max, err, errlen) ||
+	    parse_long(config, "errors.retry.backoff.max.ms", 10000, 1, &cfg->backoff_max_ms,
+		       err, errlen))
+		goto fail;
+	if (parse_long(config, "kafka.connect.timeout.ms", METADATA_TIMEOUT_MS, 1,
+		       &cfg->broker_timeout_ms, err, errlen))
+		goto fail;
+	long mt;
+	if (parse_long(config, "kafka.message.timeout.ms", 30000, 1, &mt, err, errlen))
+		goto fail;
+	cfg->msg_timeout_ms = connect_cfg(config, "kafka.message.timeout.ms", "30000");
+	return BROOK_OK;
+fail:
+	cfg_release(cfg);
+	return BROOK_ERR;
+}
+
+int connect_pgcdc_validate(const json_t *config, char *err, size_t errlen)
+{
+	pgcdc_cfg cfg;
+	/* The bootstrap default comes from the worker; any non-NULL one validates. */
+	if (cfg_load(config, "x", "-", &cfg, err, errlen) != BROOK_OK)
+		return BROOK_ERR;
+	cfg_release(&cfg);
+	return BROOK_OK;
+}
+
+/* ---- the state file ---- */
+
+static bool state_streamed(const connect_connector *c)
+{
+	json_error_t je;
+	json_t *st = json_load_file(c->state_path, 0, &je);
+	bool v = st && json_is_true(json_object_get(st, "streamed"));
+	json_decref(st);
+	return v;
+}
+
+static void state_set_streamed(connect_connector *c, bool streamed)
+{
+	char body[64];
+	int n = snprintf(body, sizeof body, "{\"streamed\":%s}\n", streamed ? "true" : "false");
+	if (brook_file_write_atomic(c->state_path, body, (size_t)n) != BROOK_OK)
+		brook_warn(COMP, "connector %s: cannot write %s: %m", c->name, c->state_path);
+}
+
+/* ---- acknowledgement FIFO ---- */
+
+static txn *tail_txn(session *s)
+{
+	return &s->q[s->head + s->len - 1];
+}
+
+static void txq_push(session *s)
+{
+	if (s->head + s->len == s->cap) {
+		if (s->head > 0) {
+			memmove(s->q, s->q + s->head, s->len * sizeof *s->q);
+			s->head = 0;
+		}
+		if (s->len == s->cap) {
+			s->cap = s->cap ? s->cap * 2 : 64;
+			s->q = brook_realloc(s->q, s->cap * sizeof *s->q);
+		}
+	}
+	s->q[s->head + s->len] = (txn){0, 0, false};
+	s->len++;
+}
+
+static void txq_advance(session *s)
+{
+	while (!s->failed && s->len > 0 && s->q[s->head].committed &&
+	       s->q[s->head].outstanding == 0) {
+		if (s->q[s->head].end_lsn && s->cdc)
+			pg_cdc_ack(s->cdc, s->q[s->head].end_lsn);
+		s->head++;
+		s->len--;
+		s->seq_head++;
+	}
+	if (s->len == 0)
+		s->head = 0;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	session *s = opaque;
+	uint64_t seq = (uint64_t)(uintptr_t)m->_private;
+	if (m->err) {
+		if (!s->failed)
+			snprintf(s->ferr, sizeof s->ferr,
+				 "broker did not acknowledge a record for %s: %s",
+				 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+		s->failed = true;
+		return;
+	}
+	if (seq < s->seq_head || seq - s->seq_head >= s->len)
+		return; /* from before a purge: nothing waits for it */
+	txn *t = &s->q[s->head + (seq - s->seq_head)];
+	t->outstanding--;
+	txq_advance(s);
+}
+
+/* ---- callbacks from the CDC session ---- */
+
+static int on_begin(void *ud, uint32_t xid, uint64_t final_lsn, int64_t commit_ms)
+{
+	(void)final_lsn;
+	session *s = ud;
+	txq_push(s);
+	s->in_txn = true;
+	s->xid = xid;
+	s->commit_ms = commit_ms;
+	return BROOK_OK;
+}
+
+static int on_commit(void *ud, uint64_t end_lsn, int64_t commit_ms)
+{
+	(void)commit_ms;
+	session *s = ud;
+	if (!s->in_txn)
+		return BROOK_OK;
+	txn *t = tail_txn(s);
+	t->end_lsn = end_lsn;
+	t->committed = true;
+	s->in_txn = false;
+	txq_advance(s);
+	return BROOK_OK;
+}
+
+static void warn_unknown_types(session *s, const pgo_relation *rel)
+{
+	for (size_t i = 0; i < s->nwarned; i++)
+		if (s->warned[i] == rel->id)
+			return;
+	s->warned = brook_realloc(s->warned, (s->nwarned + 1) * sizeof *s->warned);
+	s->warned[s->nwarned++] = rel->id;
+	for (uint16_t i = 0; i < rel->ncols; i++)
+		if (!connect_json_type_known(rel->cols[i].type_oid))
+			brook_warn(COMP, "connector %s: %s.%s column %s has a type brook does not "
+				   "know (oid %u): its values are sent as strings", s->c->name,
+				   rel->nspname, rel->relname, rel->cols[i].name,
+				   rel->cols[i].type_oid);
+}
+
+static int on_change(void *ud, const pg_cdc_change *ch)
+{
+	session *s = ud;
+	if (ch->op == 't') {
+		brook_info(COMP, "connector %s: TRUNCATE of %s.%s is not sent", s->c->name,
+			   ch->rel->nspname, ch->rel->relname);
+		return BROOK_OK;
+	}
+	if (s->failed || connect_task_yield(s->c))
+		return BROOK_ERR;
+	if (!s->in_txn) { /* snapshot rows: one slot for the whole snapshot */
+		txq_push(s);
+		s->in_txn = true;
+		s->xid = 0;
+	}
+	warn_unknown_types(s, ch->rel);
+
+	char topic[512];
+	if (s->cfg->topic)
+		snprintf(topic, sizeof topic, "%s", s->cfg->topic);
+	else
+		snprintf(topic, sizeof topic, "%s.%s.%s", s->cfg->prefix,
+			 ch->rel->nspname[0] ? ch->rel->nspname : "pg_catalog", ch->rel->relname);
+	int64_t now = brook_now_ms();
+	connect_source_info src = {
+		.name = s->cfg->prefix,
+		.xid = s->xid,
+		.commit_ms = ch->op == 'r' ? now : s->commit_ms,
+		.lsn = ch->lsn,
+		.row_envelope = s->cfg->row_envelope,
+	};
+	json_t *key = connect_json_key(ch);
+	json_t *val = connect_json_value_record(ch, &src, now);
+	char *ks = key ? json_dumps(key, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *vs = val ? json_dumps(val, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(key);
+	json_decref(val);
+	uint64_t seq = s->seq_head + s->len - 1;
+	int rc = BROOK_OK;
+	for (;;) {
+		rd_kafka_resp_err_t e = rd_kafka_producev(
+			s->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(ks, ks ? strlen(ks) : 0),
+			RD_KAFKA_V_VALUE(vs, vs ? strlen(vs) : 0),
+			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			tail_txn(s)->outstanding++;
+			s->produced++;
+			break;
+		}
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			snprintf(s->ferr, sizeof s->ferr, "cannot produce to %s: %s", topic,
+				 rd_kafka_err2str(e));
+			s->failed = true;
+			rc = BROOK_ERR;
+			break;
+		}
+		rd_kafka_poll(s->rk, POLL_MS); /* the queue drains as deliveries come back */
+		if (s->failed || connect_task_yield(s->c)) {
+			rc = BROOK_ERR;
+			break;
+		}
+	}
+	free(ks);
+	free(vs);
+	return rc;
+}
+
+/* ---- one session ---- */
+
+/* librdkafka's log lines (syslog levels) into brook's log, from its threads. Its errors
+ * are warnings here: the task decides what is an error (and says so itself). */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	brook_log(level <= 4 ? BROOK_LOG_WARN : level <= 6 ? BROOK_LOG_INFO : BROOK_LOG_DEBUG,
+		  COMP, "kafka %s: %s", fac, buf);
+}
+
+static rd_kafka_t *producer_new(session *s, char *err, size_t errlen)
+{
+	char e[512], client_id[256];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	snprintf(client_id, sizeof client_id, "brook-connect-%s", s->c->name);
+	const char *kv[][2] = {
+		{"bootstrap.servers", s->cfg->bootstrap},
+		{"client.id", client_id},
+		{"enable.idempotence", "true"},
+		{"acks", "all"},
+		{"linger.ms", "5"},
+		{"message.timeout.ms", s->cfg->msg_timeout_ms},
+	};
+	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+		if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
+			snprintf(err, errlen, "producer setting %s: %s", kv[i][0], e);
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_opaque(conf, s);
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+	if (!rk) {
+		snprintf(err, errlen, "cannot create the producer: %s", e);
+		return NULL;
+	}
+	/* Is the broker there? Asked in short steps so a stop is not held up. */
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t me = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	int64_t deadline = brook_mono_ms() + s->cfg->broker_timeout_ms;
+	int step = s->cfg->broker_timeout_ms < 500 ? (int)s->cfg->broker_timeout_ms : 500;
+	while (!connect_task_yield(s->c) && brook_mono_ms() < deadline) {
+		me = rd_kafka_metadata(rk, 0, NULL, &md, step);
+		if (me != RD_KAFKA_RESP_ERR__TIMED_OUT && me != RD_KAFKA_RESP_ERR__TRANSPORT)
+			break;
+		if (me == RD_KAFKA_RESP_ERR__TRANSPORT)
+			connect_task_sleep(s->c, 100);
+	}
+	if (me) {
+		snprintf(err, errlen, "broker unreachable at %s: %s", s->cfg->bootstrap,
+			 rd_kafka_err2str(me));
+		rd_kafka_destroy(rk);
+		return NULL;
+	}
+	rd_kafka_metadata_destroy(md);
+	return rk;
+}
+
+/* Wait until nothing is outstanding (or failure / timeout). BROOK_OK when all acked. */
+static int drain(session *s, bool stop_on_yield)
+{
+	int64_t deadline = brook_mono_ms() + FLUSH_TIMEOUT_MS;
+	while (!s->failed && rd_kafka_outq_len(s->rk) > 0) {
+		if (brook_mono_ms() > deadline || (stop_on_yield && connect_task_yield(s->c)))
+			return BROOK_ERR;
+		rd_kafka_poll(s->rk, POLL_MS);
+	}
+	rd_kafka_poll(s->rk, 0);
+	return s->failed ? BROOK_ERR : BROOK_OK;
+}
+
+static void session_end(session *s)
+{
+	if (s->rk) {
+		if (!s->failed)
+			drain(s, false);
+		if (s->cdc && !s->failed) {
+			char e[256];
+			txq_advance(s);
+			if (pg_cdc_send_status(s->cdc, e, sizeof e) != BROOK_OK)
+				brook_debug(COMP, "connector %s: final status update: %s",
+					    s->c->name, e);
+		}
+		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		s->failed = true; /* no acknowledgement from purged records */
+		rd_kafka_poll(s->rk, 0);
+		rd_kafka_destroy(s->rk);
+		s->rk = NULL;
+	}
+	pg_cdc_close(s->cdc);
+	s->cdc = NULL;
+	free(s->q);
+	free(s->warned);
+}
+
+/* BROOK_OK: yielded. BROOK_ERR: failed (message in err; *progressed when the session
+ * opened and streamed). PG_CDC_GONE: the slot or publication was dropped. */
+static int session_run(connect_connector *c, pgcdc_cfg *cfg, bool *progressed, char *err,
+		       size_t errlen)
+{
+	session s = {.c = c, .cfg = cfg};
+	int rc;
+
+	*progressed = false;
+	s.rk = producer_new(&s, err, errlen);
+	if (!s.rk)
+		return BROOK_ERR;
+	bool streamed = state_streamed(c);
+	if (!streamed && cfg->snapshot == PG_CDC_SNAPSHOT_INITIAL) {
+		/* An initial snapshot that never completed: start it over. */
+		if (pg_cdc_drop_slot(cfg->conninfo, cfg->slot, err, errlen) != BROOK_OK) {
+			rc = BROOK_ERR;
+			goto out;
+		}
+	}
+	pg_cdc_opts o = {
+		.conninfo = cfg->conninfo,
+		.slot = cfg->slot,
+		.publication = cfg->publication,
+		.tables = (const char *const *)cfg->tables,
+		.ntables = cfg->ntables,
+		.snapshot = cfg->snapshot,
+		.cb = {&s, on_begin, on_change, on_commit},
+		.resume = streamed,
+	};
+	rc = pg_cdc_open_rc(&o, &s.cdc, err, errlen);
+	if (rc != BROOK_OK) {
+		if (s.failed)
+			snprintf(err, errlen, "%s", s.ferr);
+		if (rc == BROOK_ERR && connect_task_yield(c))
+			rc = BROOK_OK;
+		goto out;
+	}
+	if (s.in_txn) { /* the snapshot: committed once every row is acknowledged */
+		tail_txn(&s)->committed = true;
+		s.in_txn = false;
+		uint64_t rows = s.produced;
+		if (drain(&s, true) != BROOK_OK) {
+			if (connect_task_yield(c) && !s.failed) {
+				rc = BROOK_OK;
+			} else {
+				snprintf(err, errlen, "%s", s.failed ? s.ferr
+					 : "the broker did not acknowledge the snapshot in time");
+				rc = BROOK_ERR;
+			}
+			goto out;
+		}
+		brook_info(COMP, "connector %s: snapshot of %llu row%s delivered", c->name,
+			   (unsigned long long)rows, rows == 1 ? "" : "s");
+	}
+	if (!streamed)
+		state_set_streamed(c, true);
+	*progressed = true;
+	brook_info(COMP, "connector %s: streaming from slot %s (publication %s)", c->name,
+		   cfg->slot, cfg->publication);
+	while (!connect_task_yield(c)) {
+		rc = pg_cdc_poll(s.cdc, POLL_MS, err, errlen);
+		rd_kafka_poll(s.rk, 0);
+		if (s.failed) {
+			snprintf(err, errlen, "%s", s.ferr);
+			rc = BROOK_ERR;
+			goto out;
+		}
+		if (rc != BROOK_OK) {
+			if (rc == BROOK_ERR && connect_task_yield(c))
+				rc = BROOK_OK;
+			goto out;
+		}
+		pthread_mutex_lock(&c->mu);
+		c->lag_bytes = pg_cdc_lag_bytes(s.cdc);
+		pthread_mutex_unlock(&c->mu);
+	}
+	rc = BROOK_OK;
+out:
+	session_end(&s);
+	return rc;
+}
+
+int connect_pgcdc_run(connect_connector *c)
+{
+	pgcdc_cfg cfg;
+	char err[1024];
+	long attempts = 0;
+
+	if (cfg_load(c->config, c->name, c->default_bootstrap, &cfg, err, sizeof err)) {
+		connect_task_fail(c, err);
+		return BROOK_ERR;
+	}
+	while (!connect_task_yield(c)) {
+		bool progressed;
+		err[0] = '\0';
+		int rc = session_run(c, &cfg, &progressed, err, sizeof err);
+		if (rc == BROOK_OK)
+			break;
+		if (rc == PG_CDC_GONE) {
+			brook_warn(COMP, "connector %s: %s: the slot %s or the publication %s "
+				   "was dropped behind brook's back; recreating them "
+				   "(snapshot.mode decides whether the tables are read again; "
+				   "changes in between may be lost)", c->name, err, cfg.slot,
+				   cfg.publication);
+			state_set_streamed(c, false);
+			continue;
+		}
+		attempts = progressed ? 1 : attempts + 1;
+		if (attempts >= cfg.retry_max) {
+			brook_error(COMP, "connector %s failed after %ld attempt%s: %s", c->name,
+				    attempts, attempts == 1 ? "" : "s", err);
+			connect_task_fail(c, err);
+			cfg_release(&cfg);
+			return BROOK_ERR;
+		}
+		int64_t backoff = 250;
+		for (long i = 1; i < attempts && backoff < cfg.backoff_max_ms; i++)
+			backoff *= 2;
+		if (backoff > cfg.backoff_max_ms)
+			backoff = cfg.backoff_max_ms;
+		brook_warn(COMP, "connector %s: %s; retrying in %lld ms (attempt %ld of %ld)",
+			   c->name, err, (long long)backoff, attempts, cfg.retry_max);
+		connect_task_fail(c, err); /* the trace shows the last error while retrying */
+		connect_task_sleep(c, backoff);
+	}
+	cfg_release(&cfg);
+	return BROOK_OK;
+}
