@@ -59,6 +59,7 @@ for b in "$BUILD"/bench_*; do
 	bench_store) args=(--cql "$cql" --store-pid "$store_pid" ${dsn:+--pg "$dsn"}) ;;
 	bench_staging) args=(${dsn:+--pg "$dsn"}) ;;
 	bench_scheduler) args=(${dsn:+--pg "$dsn"}) ;;
+	bench_cdc) args=(--bootstrap "$bootstrap" ${dsn:+--pg "$dsn"}) ;;
 	esac
 	echo "== $name ${args[*]}" | tee -a "$out"
 	"$b" "${args[@]}" | tee -a "$out"
