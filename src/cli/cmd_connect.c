@@ -28,12 +28,15 @@ static const brook_cli_spec spec = {
 	.summary =
 		"Run the connector worker: Kafka Connect's REST API (POST /connectors,\n"
 		"GET /connectors/NAME/status, pause, resume, restart, delete) for brook's\n"
-		"PostgreSQL source connector. connector.class=postgres-cdc streams a table's\n"
+		"PostgreSQL source connectors. connector.class=postgres-cdc streams a table's\n"
 		"rows (a consistent initial snapshot, then every insert, update and delete in\n"
 		"commit order) through logical replication into topics on kafka.bootstrap, as\n"
-		"Debezium-style JSON records keyed by the primary key. The replication slot\n"
+		"Debezium-style records keyed by the primary key: JSON, or Confluent-framed\n"
+		"Avro registered in the Schema Registry at registry.url. The replication slot\n"
 		"only advances once the broker acknowledged the records, so nothing is lost\n"
-		"across restarts. Connectors are kept in DIR/connect and restored at start.",
+		"across restarts. connector.class=postgres-incrementing polls tables by an\n"
+		"incrementing column (offsets in the connect-offsets topic). Connectors are\n"
+		"kept in DIR/connect and restored at start. See docs/CONNECT.md.",
 	.opts = opts,
 	.max_args = 0,
 };
@@ -71,6 +74,7 @@ static void *open_server(const brook_config *cfg, char *err, size_t errlen)
 	connect_worker_opts wo = {
 		.data_dir = data,
 		.kafka_bootstrap = bootstrap,
+		.registry_url = brook_config_str(cfg, "registry.url"),
 		.worker_id = worker_id,
 	};
 	srv->w = connect_worker_open(&wo, err, errlen);

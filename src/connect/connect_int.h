@@ -30,6 +30,7 @@ typedef struct connect_connector {
 	json_t *config;	  /* object of strings; replaced only while no thread runs */
 	char *state_path; /* DATA/connect/state/<name>.json */
 	const char *default_bootstrap;
+	const char *default_registry; /* registry.url default (NULL: http://127.0.0.1:8081) */
 	const char *worker_id;
 
 	pthread_t thread;
@@ -46,6 +47,7 @@ typedef struct connect_connector {
 	uint64_t failed_gen;	/* restart_gen that failed (valid when failed) */
 	bool failed;
 	uint64_t lag_bytes;	/* metric: the slot's WAL held back for us */
+	uint64_t dead_letters;	/* changes that could not be encoded (logged, maybe to DLQ) */
 } connect_connector;
 
 /* True when the task must close its session and return BROOK_OK. */

@@ -25,10 +25,28 @@
  * Config keys: connection.url (required), table.include.list ("schema.table, ..."; empty:
  * every table), topic (else <topic.prefix>.<schema>.<table>), topic.prefix (brook),
  * slot.name (brook_<name>), publication.name (brook_pub), snapshot.mode
- * (initial|never|always), value.format (json; avro not yet), envelope (full|row),
- * kafka.bootstrap (the worker's), errors.retry.max (10), errors.retry.backoff.max.ms
- * (10000), kafka.message.timeout.ms (30000: a record not acknowledged by then fails the
- * session), kafka.connect.timeout.ms (10000: the broker must answer metadata by then).
+ * (initial|never|always), value.format (json|avro), envelope (full|row),
+ * kafka.bootstrap (the worker's), registry.url (the worker's registry.url; avro only),
+ * errors.retry.max (10), errors.retry.backoff.max.ms (10000), kafka.message.timeout.ms
+ * (30000: a record not acknowledged by then fails the session), kafka.connect.timeout.ms
+ * (10000: the broker must answer metadata by then), errors.deadletterqueue.topic.name
+ * (none).
+ *
+ * value.format=avro: one rowavro (connect/rowavro.h) and one registry client per task,
+ * both kept across sessions (their caches stay warm). Per change: the relation's
+ * rowavro_table; the key datum under subject "<topic>-key" (only when the table has a
+ * key) and the value under "<topic>-value", each registered (cached after the first
+ * record) and framed Confluent's way (magic 0, big-endian id, Avro binary). With
+ * envelope=row a delete is a tombstone (null value), as in JSON.
+ *
+ * Bad changes. A change that cannot be encoded (a value rowavro cannot parse, a datum the
+ * schema refuses, a table that cannot be mapped) does not stop the task: it is logged
+ * with the table, LSN and reason, counted (connect_connector.dead_letters) and, when
+ * errors.deadletterqueue.topic.name is set, produced there as its JSON key and full JSON
+ * envelope with Kafka Connect's __connect.errors.* headers (acknowledged like any record).
+ * A registry that does not answer, or answers with an error (an incompatible schema: 409),
+ * fails the session like a broker error: retried with backoff, FAILED after
+ * errors.retry.max consecutive attempts (a registry error counts as no progress).
  *
  * A first session whose snapshot never completed (no "streamed" in the state file)
  * drops a leftover slot first (snapshot.mode initial), so a crash in the middle of the
@@ -40,18 +58,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "connect/connect_int.h"
+#include "connect/rowavro.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "registry/client.h"
 
 #define COMP		   "connect"
 #define POLL_MS		   100
 #define FLUSH_TIMEOUT_MS   30000
 #define METADATA_TIMEOUT_MS 10000
+#define DEFAULT_REGISTRY   "http://127.0.0.1:8081"
 
 typedef struct pgcdc_cfg {
 	const char *conninfo;
@@ -63,11 +86,18 @@ typedef struct pgcdc_cfg {
 	const char *publication;
 	pg_cdc_snapshot_mode snapshot;
 	bool row_envelope;
+	bool avro;		  /* value.format=avro */
+	const char *registry_url; /* avro only */
+	const char *dlq_topic;	  /* errors.deadletterqueue.topic.name, NULL: none */
+	char *db;		  /* the database name (the Avro source block) */
 	const char *bootstrap;
 	long retry_max;
 	long backoff_max_ms;
 	long broker_timeout_ms; /* how long the first metadata request may take */
 	const char *msg_timeout_ms;
+	/* Task-lifetime codec state (avro only; NULL in connect_pgcdc_validate). */
+	rowavro *ra;
+	sr_client *sr;
 } pgcdc_cfg;
 
 typedef struct txn {
@@ -88,6 +118,7 @@ typedef struct session {
 	uint32_t xid;
 	int64_t commit_ms;
 	bool failed;
+	bool no_progress; /* a registry error: the session does not count as progress */
 	char ferr[512];
 	uint32_t *warned; /* relation ids whose unknown column types were reported */
 	size_t nwarned;
@@ -120,6 +151,9 @@ static void cfg_release(pgcdc_cfg *cfg)
 		free(cfg->tables[i]);
 	free(cfg->tables);
 	free(cfg->slot);
+	free(cfg->db);
+	rowavro_free(cfg->ra);
+	sr_client_free(cfg->sr);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -134,8 +168,30 @@ static char *default_slot(const char *name)
 	return s;
 }
 
+/* The database a libpq connection string or URI names (dbname, else user, else ""). */
+static char *conninfo_dbname(const char *conninfo)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	char *db = NULL;
+	if (opts) {
+		const char *user = NULL;
+		for (PQconninfoOption *o = opts; o->keyword; o++) {
+			if (o->val && *o->val && strcmp(o->keyword, "dbname") == 0)
+				db = brook_strdup(o->val);
+			else if (o->val && *o->val && strcmp(o->keyword, "user") == 0)
+				user = o->val;
+		}
+		if (!db && user)
+			db = brook_strdup(user);
+		PQconninfoFree(opts);
+	}
+	PQfreemem(msg);
+	return db ? db : brook_strdup("");
+}
+
 static int cfg_load(const json_t *config, const char *name, const char *bootstrap,
-		    pgcdc_cfg *cfg, char *err, size_t errlen)
+		    const char *registry, pgcdc_cfg *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->conninfo = connect_cfg(config, "connection.url", NULL);
@@ -186,14 +242,21 @@ static int cfg_load(const json_t *config, const char *name, const char *bootstra
 		goto fail;
 	}
 	const char *fmt = connect_cfg(config, "value.format", "json");
-	if (strcmp(fmt, "avro") == 0) {
-		snprintf(err, errlen, "value.format avro is not supported yet: use json");
-		goto fail;
-	}
-	if (strcmp(fmt, "json") != 0) {
+	if (strcmp(fmt, "json") != 0 && strcmp(fmt, "avro") != 0) {
 		snprintf(err, errlen, "value.format must be json or avro, not '%s'", fmt);
 		goto fail;
 	}
+	cfg->avro = strcmp(fmt, "avro") == 0;
+	cfg->registry_url = connect_cfg(config, "registry.url",
+					registry ? registry : DEFAULT_REGISTRY);
+	if (cfg->avro && strncmp(cfg->registry_url, "http://", 7) != 0 &&
+	    strncmp(cfg->registry_url, "https://", 8) != 0) {
+		snprintf(err, errlen, "registry.url must be an http:// or https:// URL, not '%s'",
+			 cfg->registry_url);
+		goto fail;
+	}
+	cfg->dlq_topic = connect_cfg(config, "errors.deadletterqueue.topic.name", NULL);
+	cfg->db = conninfo_dbname(cfg->conninfo);
 	const char *env = connect_cfg(config, "envelope", "full");
 	if (strcmp(env, "full") != 0 && strcmp(env, "row") != 0) {
 		snprintf(err, errlen, "envelope must be full or row, not '%s'", env);
@@ -226,7 +289,7 @@ int connect_pgcdc_validate(const json_t *config, char *err, size_t errlen)
 {
 	pgcdc_cfg cfg;
 	/* The bootstrap default comes from the worker; any non-NULL one validates. */
-	if (cfg_load(config, "x", "-", &cfg, err, errlen) != BROOK_OK)
+	if (cfg_load(config, "x", "-", NULL, &cfg, err, errlen) != BROOK_OK)
 		return BROOK_ERR;
 	cfg_release(&cfg);
 	return BROOK_OK;
@@ -335,7 +398,9 @@ static int on_commit(void *ud, uint64_t end_lsn, int64_t commit_ms)
 	return BROOK_OK;
 }
 
-static void warn_unknown_types(session *s, const pgo_relation *rel)
+/* Once per relation: the columns whose type brook does not know (t: the Avro mapping's
+ * verdict; NULL: the JSON one). */
+static void warn_unknown_types(session *s, const pgo_relation *rel, const rowavro_table *t)
 {
 	for (size_t i = 0; i < s->nwarned; i++)
 		if (s->warned[i] == rel->id)
@@ -343,11 +408,176 @@ static void warn_unknown_types(session *s, const pgo_relation *rel)
 	s->warned = brook_realloc(s->warned, (s->nwarned + 1) * sizeof *s->warned);
 	s->warned[s->nwarned++] = rel->id;
 	for (uint16_t i = 0; i < rel->ncols; i++)
-		if (!connect_json_type_known(rel->cols[i].type_oid))
+		if (t ? i < t->ncols && t->cols[i].unknown
+		      : !connect_json_type_known(rel->cols[i].type_oid))
 			brook_warn(COMP, "connector %s: %s.%s column %s has a type brook does not "
 				   "know (oid %u): its values are sent as strings", s->c->name,
 				   rel->nspname, rel->relname, rel->cols[i].name,
 				   rel->cols[i].type_oid);
+}
+
+/* Produce one record (copied) carrying the tail transaction's sequence number. hdrs, when
+ * not NULL, is the message's on success and destroyed here otherwise. */
+static int produce(session *s, const char *topic, void *k, size_t klen, void *v,
+		   size_t vlen, rd_kafka_headers_t *hdrs)
+{
+	uint64_t seq = s->seq_head + s->len - 1;
+	for (;;) {
+		rd_kafka_resp_err_t e;
+		if (hdrs)
+			e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic),
+					      RD_KAFKA_V_KEY(k, klen), RD_KAFKA_V_VALUE(v, vlen),
+					      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					      RD_KAFKA_V_HEADERS(hdrs),
+					      RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
+					      RD_KAFKA_V_END);
+		else
+			e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic),
+					      RD_KAFKA_V_KEY(k, klen), RD_KAFKA_V_VALUE(v, vlen),
+					      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					      RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
+					      RD_KAFKA_V_END);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			tail_txn(s)->outstanding++;
+			s->produced++;
+			return BROOK_OK;
+		}
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			snprintf(s->ferr, sizeof s->ferr, "cannot produce to %s: %s", topic,
+				 rd_kafka_err2str(e));
+			s->failed = true;
+			break;
+		}
+		rd_kafka_poll(s->rk, POLL_MS); /* the queue drains as deliveries come back */
+		if (s->failed || connect_task_yield(s->c))
+			break;
+	}
+	if (hdrs)
+		rd_kafka_headers_destroy(hdrs);
+	return BROOK_ERR;
+}
+
+/* Outcome of encoding one change. */
+enum { ENC_OK = 0, ENC_BAD, ENC_REGISTRY };
+
+static char *json_text(json_t *j)
+{
+	char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	return t;
+}
+
+static int encode_json(session *s, const pg_cdc_change *ch, int64_t now, brook_buf *kb,
+		       bool *has_key, brook_buf *vb, bool *has_val)
+{
+	connect_source_info src = {
+		.name = s->cfg->prefix,
+		.xid = s->xid,
+		.commit_ms = ch->op == 'r' ? now : s->commit_ms,
+		.lsn = ch->lsn,
+		.row_envelope = s->cfg->row_envelope,
+	};
+	char *ks = json_text(connect_json_key(ch));
+	char *vs = json_text(connect_json_value_record(ch, &src, now));
+	if ((*has_key = ks != NULL))
+		brook_buf_puts(kb, ks);
+	if ((*has_val = vs != NULL))
+		brook_buf_puts(vb, vs);
+	free(ks);
+	free(vs);
+	return ENC_OK;
+}
+
+/* Register (cached) schema text under "<topic><suffix>" and append the framed datum. */
+static int encode_avro_one(session *s, const char *topic, const char *suffix,
+			   const char *schema_text, const avro_schema *schema, const json_t *datum,
+			   brook_buf *out, char *why, size_t whylen)
+{
+	char subject[600];
+	sr_error e;
+	int32_t id;
+	snprintf(subject, sizeof subject, "%s%s", topic, suffix);
+	if (sr_register(s->cfg->sr, subject, schema_text, &id, &e) != BROOK_OK) {
+		snprintf(why, whylen, "registering subject %s at %s: %s", subject,
+			 s->cfg->registry_url, e.message);
+		return ENC_REGISTRY;
+	}
+	if (sr_serialize_id(id, schema, datum, out, &e) != BROOK_OK) {
+		snprintf(why, whylen, "%s", e.message);
+		return ENC_BAD;
+	}
+	return ENC_OK;
+}
+
+static int encode_avro(session *s, const pg_cdc_change *ch, const char *topic, int64_t now,
+		       brook_buf *kb, bool *has_key, brook_buf *vb, bool *has_val, char *why,
+		       size_t whylen)
+{
+	const rowavro_table *t = rowavro_table_for(s->cfg->ra, ch->rel, why, whylen);
+	if (!t)
+		return ENC_BAD;
+	warn_unknown_types(s, ch->rel, t);
+	json_t *kd = NULL, *vd = NULL;
+	rowavro_source src = {
+		.lsn = ch->lsn,
+		.txid = ch->op == 'r' ? 0 : s->xid,
+		.commit_ms = ch->op == 'r' ? now : s->commit_ms,
+		.now_ms = now,
+	};
+	int rc = ENC_BAD;
+	if (rowavro_key(t, ch, &kd, why, whylen) != BROOK_OK ||
+	    rowavro_value(s->cfg->ra, t, ch, &src, &vd, why, whylen) != BROOK_OK)
+		goto out;
+	rc = ENC_OK;
+	if (kd && t->key_schema)
+		rc = encode_avro_one(s, topic, "-key", t->key_json, t->key_schema, kd, kb, why,
+				     whylen);
+	*has_key = rc == ENC_OK && kd && t->key_schema;
+	if (rc == ENC_OK && vd)
+		rc = encode_avro_one(s, topic, "-value", t->value_json, t->value_schema, vd, vb,
+				     why, whylen);
+	*has_val = rc == ENC_OK && vd;
+out:
+	json_decref(kd);
+	json_decref(vd);
+	return rc;
+}
+
+/* A change that cannot be encoded: logged, counted, and sent to the dead-letter topic when
+ * there is one (its JSON key and full envelope, with Kafka Connect's error headers). */
+static int dead_letter(session *s, const pg_cdc_change *ch, const char *topic, int64_t now,
+		       const char *why)
+{
+	const char *schema = ch->rel->nspname[0] ? ch->rel->nspname : "pg_catalog";
+	pthread_mutex_lock(&s->c->mu);
+	uint64_t n = ++s->c->dead_letters;
+	pthread_mutex_unlock(&s->c->mu);
+	brook_warn(COMP, "connector %s: change '%c' of %s.%s at LSN %X/%X cannot be written to "
+		   "%s (%s); %s (%llu so far)", s->c->name, ch->op, schema, ch->rel->relname,
+		   (unsigned)(ch->lsn >> 32), (unsigned)ch->lsn, topic, why,
+		   s->cfg->dlq_topic ? "sent to the dead-letter topic" : "skipped",
+		   (unsigned long long)n);
+	if (!s->cfg->dlq_topic)
+		return BROOK_OK;
+	connect_source_info src = {
+		.name = s->cfg->prefix,
+		.xid = s->xid,
+		.commit_ms = ch->op == 'r' ? now : s->commit_ms,
+		.lsn = ch->lsn,
+		.row_envelope = false,
+	};
+	char *ks = json_text(connect_json_key(ch));
+	char *vs = json_text(connect_json_value_record(ch, &src, now));
+	rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+	rd_kafka_header_add(h, "__connect.errors.topic", -1, topic, -1);
+	rd_kafka_header_add(h, "__connect.errors.connector.name", -1, s->c->name, -1);
+	rd_kafka_header_add(h, "__connect.errors.stage", -1, "VALUE_CONVERTER", -1);
+	rd_kafka_header_add(h, "__connect.errors.exception.message", -1, why, -1);
+	int rc = produce(s, s->cfg->dlq_topic, ks, ks ? strlen(ks) : 0, vs, vs ? strlen(vs) : 0,
+			 h);
+	free(ks);
+	free(vs);
+	return rc;
 }
 
 static int on_change(void *ud, const pg_cdc_change *ch)
@@ -365,7 +595,8 @@ static int on_change(void *ud, const pg_cdc_change *ch)
 		s->in_txn = true;
 		s->xid = 0;
 	}
-	warn_unknown_types(s, ch->rel);
+	if (!s->cfg->avro)
+		warn_unknown_types(s, ch->rel, NULL);
 
 	char topic[512];
 	if (s->cfg->topic)
@@ -374,47 +605,26 @@ static int on_change(void *ud, const pg_cdc_change *ch)
 		snprintf(topic, sizeof topic, "%s.%s.%s", s->cfg->prefix,
 			 ch->rel->nspname[0] ? ch->rel->nspname : "pg_catalog", ch->rel->relname);
 	int64_t now = brook_now_ms();
-	connect_source_info src = {
-		.name = s->cfg->prefix,
-		.xid = s->xid,
-		.commit_ms = ch->op == 'r' ? now : s->commit_ms,
-		.lsn = ch->lsn,
-		.row_envelope = s->cfg->row_envelope,
-	};
-	json_t *key = connect_json_key(ch);
-	json_t *val = connect_json_value_record(ch, &src, now);
-	char *ks = key ? json_dumps(key, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	char *vs = val ? json_dumps(val, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(key);
-	json_decref(val);
-	uint64_t seq = s->seq_head + s->len - 1;
-	int rc = BROOK_OK;
-	for (;;) {
-		rd_kafka_resp_err_t e = rd_kafka_producev(
-			s->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(ks, ks ? strlen(ks) : 0),
-			RD_KAFKA_V_VALUE(vs, vs ? strlen(vs) : 0),
-			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			tail_txn(s)->outstanding++;
-			s->produced++;
-			break;
-		}
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-			snprintf(s->ferr, sizeof s->ferr, "cannot produce to %s: %s", topic,
-				 rd_kafka_err2str(e));
-			s->failed = true;
-			rc = BROOK_ERR;
-			break;
-		}
-		rd_kafka_poll(s->rk, POLL_MS); /* the queue drains as deliveries come back */
-		if (s->failed || connect_task_yield(s->c)) {
-			rc = BROOK_ERR;
-			break;
-		}
+	brook_buf kb = BROOK_BUF_INIT, vb = BROOK_BUF_INIT;
+	bool has_key = false, has_val = false;
+	char why[1024];
+	int enc = s->cfg->avro ? encode_avro(s, ch, topic, now, &kb, &has_key, &vb, &has_val,
+					     why, sizeof why)
+			       : encode_json(s, ch, now, &kb, &has_key, &vb, &has_val);
+	int rc;
+	if (enc == ENC_REGISTRY) {
+		snprintf(s->ferr, sizeof s->ferr, "%s", why);
+		s->failed = true;
+		s->no_progress = true;
+		rc = BROOK_ERR;
+	} else if (enc == ENC_BAD) {
+		rc = dead_letter(s, ch, topic, now, why);
+	} else {
+		rc = produce(s, topic, has_key ? kb.data : NULL, has_key ? kb.len : 0,
+			     has_val ? vb.data : NULL, has_val ? vb.len : 0, NULL);
 	}
-	free(ks);
-	free(vs);
+	brook_buf_release(&kb);
+	brook_buf_release(&vb);
 	return rc;
 }
 
@@ -595,6 +805,8 @@ static int session_run(connect_connector *c, pgcdc_cfg *cfg, bool *progressed, c
 	}
 	rc = BROOK_OK;
 out:
+	if (s.no_progress)
+		*progressed = false;
 	session_end(&s);
 	return rc;
 }
@@ -605,9 +817,19 @@ int connect_pgcdc_run(connect_connector *c)
 	char err[1024];
 	long attempts = 0;
 
-	if (cfg_load(c->config, c->name, c->default_bootstrap, &cfg, err, sizeof err)) {
+	if (cfg_load(c->config, c->name, c->default_bootstrap, c->default_registry, &cfg, err,
+		     sizeof err)) {
 		connect_task_fail(c, err);
 		return BROOK_ERR;
+	}
+	if (cfg.avro) {
+		rowavro_envelope env = cfg.row_envelope ? ROWAVRO_ENVELOPE_ROW
+							: ROWAVRO_ENVELOPE_FULL;
+		rowavro_opts ro = {.prefix = cfg.prefix, .db = cfg.db, .envelope = env};
+		cfg.ra = rowavro_new(&ro);
+		/* Short timeouts: a stop must not wait long for an unreachable registry. */
+		brook_httpc_opts ho = {.connect_timeout_ms = 2000, .timeout_ms = 10000};
+		cfg.sr = sr_client_new(cfg.registry_url, &ho);
 	}
 	while (!connect_task_yield(c)) {
 		bool progressed;

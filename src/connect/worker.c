@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "connect/connect_int.h"
+#include "connect/incr_task.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -25,6 +26,7 @@ struct connect_worker {
 	char *file;	 /* DATA/connect/connectors.json */
 	char *state_dir; /* DATA/connect/state */
 	char *bootstrap;
+	char *registry;
 	char *worker_id;
 	pthread_mutex_t mu; /* guards conns and the connectors file */
 	connect_connector **conns;
@@ -77,11 +79,10 @@ int connect_config_validate(const json_t *config, char *err, size_t errlen)
 	if (strcmp(cls, "postgres-cdc") == 0 ||
 	    strcmp(cls, "io.debezium.connector.postgresql.PostgresConnector") == 0)
 		return connect_pgcdc_validate(config, err, errlen);
-	if (strcmp(cls, "postgres-incrementing") == 0) {
-		snprintf(err, errlen, "connector.class postgres-incrementing is not supported yet");
-		return BROOK_ERR;
-	}
-	snprintf(err, errlen, "unknown connector.class '%s' (known: postgres-cdc)", cls);
+	if (strcmp(cls, "postgres-incrementing") == 0)
+		return connect_incr_validate(config, err, errlen);
+	snprintf(err, errlen, "unknown connector.class '%s' (known: postgres-cdc, "
+		 "postgres-incrementing)", cls);
 	return BROOK_ERR;
 }
 
@@ -172,7 +173,9 @@ static void *connector_main(void *arg)
 		c->state = CONNECT_RUNNING;
 		pthread_mutex_unlock(&c->mu);
 		brook_info(COMP, "connector %s: task 0 running", c->name);
-		int rc = connect_pgcdc_run(c);
+		bool incr = strcmp(connect_cfg(c->config, "connector.class", ""),
+				   "postgres-incrementing") == 0;
+		int rc = incr ? connect_incr_run(c) : connect_pgcdc_run(c);
 		pthread_mutex_lock(&c->mu);
 		if (rc != BROOK_OK) {
 			c->failed = true;
@@ -197,6 +200,7 @@ static connect_connector *conn_new(connect_worker *w, const char *name, json_t *
 	c->state_path = brook_malloc(n);
 	snprintf(c->state_path, n, "%s/%s.json", w->state_dir, name);
 	c->default_bootstrap = w->bootstrap;
+	c->default_registry = w->registry;
 	c->worker_id = w->worker_id;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_condattr_t ca;
@@ -335,6 +339,7 @@ connect_worker *connect_worker_open(const connect_worker_opts *o, char *err, siz
 	w->file = path_join(w->dir, "connectors.json");
 	w->state_dir = path_join(w->dir, "state");
 	w->bootstrap = brook_strdup(o->kafka_bootstrap ? o->kafka_bootstrap : "127.0.0.1:9092");
+	w->registry = brook_strdup(o->registry_url ? o->registry_url : "http://127.0.0.1:8081");
 	w->worker_id = brook_strdup(o->worker_id ? o->worker_id : "brook");
 	pthread_mutex_init(&w->mu, NULL);
 	if (brook_mkdirs(w->state_dir, 0755) != BROOK_OK) {
@@ -374,6 +379,7 @@ void connect_worker_close(connect_worker *w)
 	free(w->file);
 	free(w->state_dir);
 	free(w->bootstrap);
+	free(w->registry);
 	free(w->worker_id);
 	free(w);
 }
@@ -566,6 +572,8 @@ json_t *connect_worker_status(connect_worker *w, const char *name)
 				   "worker_id", w->worker_id, "tasks", task, "type", "source");
 	json_object_set_new(json_object_get(status, "connector"), "lag_bytes",
 			    json_integer((json_int_t)c->lag_bytes));
+	json_object_set_new(json_object_get(status, "connector"), "dead_letters",
+			    json_integer((json_int_t)c->dead_letters));
 	pthread_mutex_unlock(&c->mu);
 	pthread_mutex_unlock(&w->mu);
 	return status;

@@ -51,6 +51,7 @@ typedef struct connect_worker connect_worker;
 typedef struct connect_worker_opts {
 	const char *data_dir;	     /* DATA; files under DATA/connect */
 	const char *kafka_bootstrap; /* default for a connector's kafka.bootstrap */
+	const char *registry_url;    /* default for a connector's registry.url */
 	const char *worker_id;	     /* "127.0.0.1:8083", shown in status */
 } connect_worker_opts;
 

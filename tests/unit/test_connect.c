@@ -196,7 +196,10 @@ static void test_configs(void **state)
 	check_config("{\"connector.class\":\"jdbc\"}", BROOK_ERR, "unknown connector.class");
 	check_config("{\"connector.class\":\"postgres-cdc\"}", BROOK_ERR, "connection.url");
 	check_config("{\"connector.class\":\"postgres-cdc\"," URL ",\"value.format\":\"avro\"}",
-		     BROOK_ERR, "not supported yet");
+		     BROOK_OK, NULL);
+	check_config("{\"connector.class\":\"postgres-cdc\"," URL ",\"value.format\":\"avro\","
+		     "\"registry.url\":\"localhost:8081\"}",
+		     BROOK_ERR, "registry.url");
 	check_config("{\"connector.class\":\"postgres-cdc\"," URL ",\"value.format\":\"xml\"}",
 		     BROOK_ERR, "value.format");
 	check_config("{\"connector.class\":\"postgres-cdc\"," URL ",\"slot.name\":\"Bad-Slot\"}",
@@ -218,7 +221,8 @@ static void test_configs(void **state)
 static connect_worker *worker_open(const char *dir)
 {
 	char err[512];
-	connect_worker_opts o = {dir, "127.0.0.1:1", "test-worker"};
+	connect_worker_opts o = {.data_dir = dir, .kafka_bootstrap = "127.0.0.1:1",
+				 .worker_id = "test-worker"};
 	connect_worker *w = connect_worker_open(&o, err, sizeof err);
 	if (!w)
 		fail_msg("%s", err);
@@ -313,7 +317,8 @@ static void test_worker(void **state)
 	char path[256];
 	snprintf(path, sizeof path, "%s/connect/connectors.json", dir);
 	assert_int_equal(brook_file_write_atomic(path, "{\"connectors\":7}", 16), BROOK_OK);
-	connect_worker_opts o = {dir, "127.0.0.1:1", "w"};
+	connect_worker_opts o = {.data_dir = dir, .kafka_bootstrap = "127.0.0.1:1",
+				 .worker_id = "w"};
 	assert_null(connect_worker_open(&o, err, sizeof err));
 	assert_non_null(strstr(err, "connectors"));
 	assert_int_equal(brook_remove_tree(dir), BROOK_OK);
