@@ -12,6 +12,7 @@
 #include "core/httpd.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 
 #define COMP "connect"
 
@@ -82,6 +83,51 @@ static void h_root(const brook_http_request *req, brook_http_response *resp, voi
 	(void)arg;
 	reply_json(resp, 200, json_pack("{s:s, s:s, s:s}", "version", BROOK_VERSION, "commit",
 					"brook", "kafka_cluster_id", "brook"));
+}
+
+/* Prometheus: per connector, the task's state, its replication slot lag and the
+ * changes it could not encode (from the status each connector keeps). */
+static void h_metrics(const brook_http_request *req, brook_http_response *resp, void *arg)
+{
+	static const char *const lbl[] = {"connector", NULL};
+	static const char *const state_lbl[] = {"connector", "state", NULL};
+	connect_api *a = arg;
+	(void)req;
+	brook_metrics *m = brook_metrics_new();
+	brook_metric_family *lag = brook_metrics_family(
+		m, BROOK_METRIC_GAUGE, "brook_connect_slot_lag_bytes",
+		"WAL between the server's position and the last acknowledged commit.", lbl);
+	brook_metric_family *dead = brook_metrics_family(
+		m, BROOK_METRIC_COUNTER, "brook_connect_dead_letters_total",
+		"Changes that could not be encoded (logged, dead-lettered when configured).", lbl);
+	brook_metric_family *state = brook_metrics_family(
+		m, BROOK_METRIC_GAUGE, "brook_connect_task_state",
+		"1 for the task's current state (RUNNING, PAUSED, FAILED, UNASSIGNED).",
+		state_lbl);
+	json_t *names = connect_worker_names(a->w);
+	size_t i;
+	json_t *n;
+	json_array_foreach(names, i, n) {
+		const char *name = json_string_value(n);
+		json_t *st = connect_worker_status(a->w, name);
+		if (!st)
+			continue;
+		json_t *conn = json_object_get(st, "connector");
+		const char *const v[] = {name, NULL};
+		brook_metric_set(brook_metrics_series(lag, v),
+				 (double)json_integer_value(json_object_get(conn, "lag_bytes")));
+		brook_metric_add(brook_metrics_series(dead, v),
+				 (double)json_integer_value(json_object_get(conn, "dead_letters")));
+		const char *ts = json_string_value(
+			json_object_get(json_array_get(json_object_get(st, "tasks"), 0), "state"));
+		const char *const sv[] = {name, ts ? ts : "UNASSIGNED", NULL};
+		brook_metric_set(brook_metrics_series(state, sv), 1);
+		json_decref(st);
+	}
+	json_decref(names);
+	resp->content_type = "text/plain; version=0.0.4";
+	brook_metrics_render(m, &resp->body);
+	brook_metrics_free(m);
 }
 
 static void h_list(const brook_http_request *req, brook_http_response *resp, void *arg)
@@ -285,6 +331,7 @@ connect_api *connect_api_open(connect_worker *w, const char *host, int port, cha
 		{"POST", "/connectors/{c}/restart", h_restart, a},
 		{"POST", "/connectors/{c}/tasks/{t}/restart", h_restart, a},
 		{"GET", "/connector-plugins", h_plugins, a},
+		{"GET", "/metrics", h_metrics, a},
 	};
 	brook_httpd_opts o = {.host = host, .port = port, .threads = 4, .component = COMP};
 	a->httpd = brook_httpd_open(&o, routes, sizeof routes / sizeof routes[0], err, errlen);

@@ -286,6 +286,12 @@ class TestConnect(unittest.TestCase):
                                      "active": False})
             c.wait_state("pg1", "RUNNING")
             self.assertEqual(c.status("pg1")["connector"]["state"], "RUNNING")
+            with urllib.request.urlopen("http://%s/metrics" % c.address, timeout=30) as r:
+                metrics = r.read().decode()
+            self.assertIn('brook_connect_task_state{connector="pg1",state="RUNNING"} 1',
+                          metrics)
+            self.assertIn('brook_connect_slot_lag_bytes{connector="pg1"}', metrics)
+            self.assertIn('brook_connect_dead_letters_total{connector="pg1"} 0', metrics)
 
             # Live changes in commit order.
             self.sql("INSERT INTO users VALUES (4, 'edsger', 4, true)")
