@@ -289,11 +289,14 @@ int brook_cli_serve(brook_cli *cli, const brook_cli_server *srv)
 	srv->ready(s);
 	void *args[2] = {(void *)srv, s};
 	pthread_t t;
-	pthread_create(&t, NULL, serve_thread, args);
+	if (srv->run)
+		pthread_create(&t, NULL, serve_thread, args);
 	int sig = brook_cli_wait_signal();
 	brook_info(srv->comp, "signal %d received; shutting down", sig);
-	srv->stop(s);
-	pthread_join(t, NULL);
+	if (srv->run) {
+		srv->stop(s);
+		pthread_join(t, NULL);
+	}
 	srv->close(s);
 	brook_info(srv->comp, "stopped");
 	brook_cli_release(cli);

@@ -71,8 +71,8 @@ typedef struct brook_cli_server {
 	const char *comp; /* log component */
 	void *(*open)(const brook_config *cfg, char *err, size_t errlen);
 	void (*ready)(void *srv); /* logs the line containing "ready" */
-	void (*run)(void *srv);
-	void (*stop)(void *srv);
+	void (*run)(void *srv);   /* NULL: the server's own threads do the work */
+	void (*stop)(void *srv);  /* makes run return; NULL when run is */
 	void (*close)(void *srv);
 } brook_cli_server;
 

@@ -1,5 +1,4 @@
 /* brook connect — Kafka Connect's REST API running brook's PostgreSQL source connectors. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -100,29 +99,6 @@ static void ready(void *p)
 		   srv->host, port, srv->host, port, srv->bootstrap);
 }
 
-/* The HTTP workers and the connector threads do the work; run only waits. */
-static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
-static int run_stop;
-
-static void run(void *p)
-{
-	(void)p;
-	pthread_mutex_lock(&run_mu);
-	while (!run_stop)
-		pthread_cond_wait(&run_cond, &run_mu);
-	pthread_mutex_unlock(&run_mu);
-}
-
-static void stop(void *p)
-{
-	(void)p;
-	pthread_mutex_lock(&run_mu);
-	run_stop = 1;
-	pthread_cond_broadcast(&run_cond);
-	pthread_mutex_unlock(&run_mu);
-}
-
 static void close_server(void *p)
 {
 	connect_server *srv = p;
@@ -133,7 +109,7 @@ static void close_server(void *p)
 	free(srv);
 }
 
-static const brook_cli_server server = {COMP, open_server, ready, run, stop, close_server};
+static const brook_cli_server server = {COMP, open_server, ready, NULL, NULL, close_server};
 
 int cmd_connect(int argc, char **argv)
 {

@@ -1,6 +1,5 @@
 /* brook registry — the Schema Registry (Confluent's REST API, state in `_schemas`). */
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -106,29 +105,6 @@ static void ready(void *p)
 	json_decref(subjects);
 }
 
-/* The HTTP workers and the log's reader do the work; run only waits to be stopped. */
-static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
-static int run_stop;
-
-static void run(void *p)
-{
-	(void)p;
-	pthread_mutex_lock(&run_mu);
-	while (!run_stop)
-		pthread_cond_wait(&run_cond, &run_mu);
-	pthread_mutex_unlock(&run_mu);
-}
-
-static void stop(void *p)
-{
-	(void)p;
-	pthread_mutex_lock(&run_mu);
-	run_stop = 1;
-	pthread_cond_broadcast(&run_cond);
-	pthread_mutex_unlock(&run_mu);
-}
-
 static void close_server(void *p)
 {
 	reg_server *srv = p;
@@ -141,7 +117,7 @@ static void close_server(void *p)
 	free(srv);
 }
 
-static const brook_cli_server server = {COMP, open_server, ready, run, stop, close_server};
+static const brook_cli_server server = {COMP, open_server, ready, NULL, NULL, close_server};
 
 int cmd_registry(int argc, char **argv)
 {
