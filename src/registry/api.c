@@ -140,6 +140,24 @@ static int run_plan(reg_api *a, const reg_plan *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* The end of every write handler, which took a->write_mu and planned (rc, plan, out):
+ * append the plan's records and wait until they are applied, release the lock, then
+ * answer out (200) or the error. */
+static void finish_write(reg_api *a, brook_http_response *resp, int rc, reg_plan *plan,
+			 json_t *out, char *err, size_t errlen)
+{
+	if (rc == 0)
+		rc = run_plan(a, plan, err, errlen);
+	pthread_mutex_unlock(&a->write_mu);
+	reg_plan_release(plan);
+	if (rc) {
+		json_decref(out);
+		reply_error(resp, rc, err);
+	} else {
+		reply_json(resp, 200, out);
+	}
+}
+
 /* ---- handlers ---- */
 
 static void h_root(const brook_http_request *req, brook_http_response *resp, void *arg)
@@ -428,16 +446,7 @@ static void h_config_delete(const brook_http_request *req, brook_http_response *
 	pthread_mutex_lock(&a->write_mu);
 	int rc = reg_store_plan_config_delete(a->st, brook_http_param(req, "subject"), &plan,
 					      &out, err, sizeof err);
-	if (rc == 0)
-		rc = run_plan(a, &plan, err, sizeof err);
-	pthread_mutex_unlock(&a->write_mu);
-	reg_plan_release(&plan);
-	if (rc) {
-		json_decref(out);
-		reply_error(resp, rc, err);
-	} else {
-		reply_json(resp, 200, out);
-	}
+	finish_write(a, resp, rc, &plan, out, err, sizeof err);
 }
 
 static void h_delete_subject(const brook_http_request *req, brook_http_response *resp,
@@ -451,16 +460,7 @@ static void h_delete_subject(const brook_http_request *req, brook_http_response 
 	int rc = reg_store_plan_delete_subject(a->st, brook_http_param(req, "subject"),
 					       query_true(req, "permanent"), &plan, &out, err,
 					       sizeof err);
-	if (rc == 0)
-		rc = run_plan(a, &plan, err, sizeof err);
-	pthread_mutex_unlock(&a->write_mu);
-	reg_plan_release(&plan);
-	if (rc) {
-		json_decref(out);
-		reply_error(resp, rc, err);
-	} else {
-		reply_json(resp, 200, out);
-	}
+	finish_write(a, resp, rc, &plan, out, err, sizeof err);
 }
 
 static void h_delete_version(const brook_http_request *req, brook_http_response *resp,
@@ -475,16 +475,7 @@ static void h_delete_version(const brook_http_request *req, brook_http_response 
 					       brook_http_param(req, "version"),
 					       query_true(req, "permanent"), &plan, &out, err,
 					       sizeof err);
-	if (rc == 0)
-		rc = run_plan(a, &plan, err, sizeof err);
-	pthread_mutex_unlock(&a->write_mu);
-	reg_plan_release(&plan);
-	if (rc) {
-		json_decref(out);
-		reply_error(resp, rc, err);
-	} else {
-		reply_json(resp, 200, out);
-	}
+	finish_write(a, resp, rc, &plan, out, err, sizeof err);
 }
 
 reg_api *reg_api_open(reg_store *st, reg_log *log, const char *host, int port, char *err,
