@@ -1,6 +1,7 @@
 /*
- * connect_int.h — what the worker (worker.c), the tasks (pgcdc_task.c) and the JSON
- * envelope (json_envelope.c) share inside brook_connect. Not for other modules.
+ * connect_int.h — what the worker (worker.c), the tasks (pgcdc_task.c, incr_task.c, with
+ * what they share in task_common.c) and the JSON envelope (json_envelope.c) share inside
+ * brook_connect. Not for other modules.
  *
  * A task runs on its connector's thread: connect_pgcdc_run() returns BROOK_OK when the
  * worker asked it to yield (stop, pause, restart: connect_task_yield() turned true), or
@@ -10,8 +11,10 @@
 #define BROOK_CONNECT_INT_H
 
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pg/cdc.h"
@@ -59,6 +62,92 @@ void connect_task_fail(connect_connector *c, const char *msg);
 
 /* A config value, or def when absent or empty. */
 const char *connect_cfg(const json_t *config, const char *key, const char *def);
+
+/* ---- what both tasks share (task_common.c) ---- */
+
+/* An integer config value from min to max (def when absent or empty). max LONG_MAX: no
+ * upper bound. BROOK_ERR with a message naming the key when it is not one. */
+int connect_cfg_long(const json_t *config, const char *key, long def, long min, long max,
+		     long *out, char *err, size_t errlen);
+/* "a, b,c" → its non-empty items, blanks trimmed (*n of them; NULL when none, list may be
+ * NULL). Yours: free with connect_list_free(). */
+char **connect_list_split(const char *list, size_t *n);
+void connect_list_free(char **items, size_t n);
+/* A record's topic: topic when set, else <prefix>.<schema>.<table>. Yours: free(). */
+char *connect_topic_name(const char *topic, const char *prefix, const char *schema,
+			 const char *table);
+
+/* What both tasks read the same way: connection.url (required), kafka.bootstrap (else
+ * the worker's), errors.retry.max (10), errors.retry.backoff.max.ms (10000),
+ * kafka.connect.timeout.ms (10000), kafka.message.timeout.ms (30000). Strings point into
+ * the config. */
+typedef struct connect_task_cfg {
+	const char *conninfo;
+	const char *bootstrap;
+	long retry_max;
+	long backoff_max_ms;
+	long broker_timeout_ms;	    /* how long the first metadata request may take */
+	long msg_timeout;	    /* a record not acknowledged by then fails the session */
+	const char *msg_timeout_ms; /* the same as text (librdkafka's message.timeout.ms) */
+} connect_task_cfg;
+
+/* Reads them (errors.retry.max at most max_retries, the times at most max_ms; LONG_MAX:
+ * unbounded). bootstrap: the worker's. BROOK_ERR with a message naming the key. */
+int connect_task_cfg_load(const json_t *config, const char *bootstrap, long max_retries,
+			  long max_ms, connect_task_cfg *tc, char *err, size_t errlen);
+
+/* The first failure of a task's session: later errors are consequences and keep it. */
+typedef struct connect_failure {
+	bool failed;
+	char msg[512];
+} connect_failure;
+
+/* A librdkafka configuration with kv's settings ("<what> setting <key>: ..." when one is
+ * refused), its log lines forwarded to brook's log and opaque as the callbacks' opaque.
+ * NULL on error. */
+rd_kafka_conf_t *connect_kafka_conf(void *opaque, const char *const (*kv)[2], size_t n,
+				    const char *what, char *err, size_t errlen);
+
+typedef struct connect_producer_opts {
+	const connect_task_cfg *cfg; /* bootstrap and timeouts */
+	void *opaque;		     /* the delivery report's and the log's opaque */
+	void (*on_delivery)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+	const char *what; /* the configuration error's "<what> setting ..." */
+} connect_producer_opts;
+
+/* An idempotent (acks=all) producer, returned once the broker answered a metadata request
+ * (asked in short steps; NULL when it did not within broker_timeout_ms or c must yield).
+ * mdp: NULL, or gets the metadata of every topic (yours: rd_kafka_metadata_destroy()). */
+rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_opts *o,
+				 const struct rd_kafka_metadata **mdp, char *err, size_t errlen);
+/* Purges what is queued or in flight (f becomes failed: nothing purged is acknowledged),
+ * serves the last reports and destroys rk. */
+void connect_producer_close(rd_kafka_t *rk, connect_failure *f);
+/* A delivery report with an error: f fails (keeping its first message). */
+void connect_delivery_error(connect_failure *f, const rd_kafka_message_t *m);
+
+typedef struct connect_record {
+	const char *topic;
+	const void *key; /* NULL: a null key */
+	size_t klen;
+	const void *val; /* NULL: a null value (a tombstone) */
+	size_t vlen;
+	rd_kafka_headers_t *hdrs; /* NULL, or the message's on success (destroyed on failure) */
+	void *opaque;		  /* the delivery report's m->_private */
+} connect_record;
+
+/* Produces r (copied), waiting while the queue is full. BROOK_OK when queued; BROOK_ERR
+ * when f failed meanwhile, on a produce error (f fails with it) or, when yield_c is not
+ * NULL, when yield_c must yield. */
+int connect_produce(rd_kafka_t *rk, const connect_record *r, connect_connector *yield_c,
+		    connect_failure *f);
+
+/* After a failed session (err: why; progressed: it got somewhere, so the count starts
+ * again): BROOK_ERR when *attempts reached tc->retry_max (logged, trace set: the task gives
+ * up); else logs, sets the trace, sleeps the backoff (250 ms doubled per attempt, at most
+ * tc->backoff_max_ms; cut short by a yield) and returns BROOK_OK. */
+int connect_task_retry(connect_connector *c, long *attempts, bool progressed,
+		       const connect_task_cfg *tc, const char *err);
 
 /* The postgres-cdc task (pgcdc_task.c). */
 int connect_pgcdc_validate(const json_t *config, char *err, size_t errlen);

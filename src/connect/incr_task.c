@@ -12,7 +12,6 @@
  */
 #include "connect/incr_task.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
@@ -45,7 +44,7 @@ typedef struct incr_table {
 } incr_table;
 
 typedef struct incr_cfg {
-	const char *conninfo;
+	connect_task_cfg base; /* connection.url, kafka.*, errors.retry.* */
 	incr_table *tables;
 	size_t ntables;
 	incr_mode mode;
@@ -55,12 +54,6 @@ typedef struct incr_cfg {
 	long poll_ms;
 	long batch;
 	const char *offsets_topic;
-	const char *bootstrap;
-	long retry_max;
-	long backoff_max_ms;
-	long broker_timeout_ms;
-	const char *msg_timeout_ms;
-	long msg_timeout;
 } incr_cfg;
 
 typedef struct incr_session {
@@ -69,30 +62,10 @@ typedef struct incr_session {
 	rd_kafka_t *rk;
 	PGconn *pg;
 	size_t outstanding; /* records produced and not yet reported */
-	bool failed;
-	char ferr[512];
+	connect_failure fail;
 } incr_session;
 
 /* ---- configuration ---- */
-
-static int incr_parse_long(const json_t *config, const char *key, long def, long min, long max,
-			   long *out, char *err, size_t errlen)
-{
-	const char *s = connect_cfg(config, key, NULL);
-	if (!s) {
-		*out = def;
-		return BROOK_OK;
-	}
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (*end || end == s || v < min || v > max) {
-		snprintf(err, errlen, "%s must be an integer from %ld to %ld, not '%s'", key, min,
-			 max, s);
-		return BROOK_ERR;
-	}
-	*out = v;
-	return BROOK_OK;
-}
 
 static void incr_cfg_release(incr_cfg *cfg)
 {
@@ -128,15 +101,8 @@ static int incr_add_table(incr_cfg *cfg, const char *b, size_t n, const json_t *
 	size_t qn = strlen(schema) + strlen(name) + 2;
 	t->qualified = brook_malloc(qn);
 	snprintf(t->qualified, qn, "%s.%s", schema, name);
-	const char *topic = connect_cfg(config, "topic", NULL);
-	if (topic) {
-		t->topic = brook_strdup(topic);
-	} else {
-		const char *prefix = connect_cfg(config, "topic.prefix", "brook");
-		size_t tn = strlen(prefix) + qn + 2;
-		t->topic = brook_malloc(tn);
-		snprintf(t->topic, tn, "%s.%s", prefix, t->qualified);
-	}
+	t->topic = connect_topic_name(connect_cfg(config, "topic", NULL),
+				      connect_cfg(config, "topic.prefix", "brook"), schema, name);
 	free(full);
 	return BROOK_OK;
 }
@@ -145,26 +111,17 @@ static int incr_cfg_load(const json_t *config, const char *bootstrap, incr_cfg *
 			 size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
-	cfg->conninfo = connect_cfg(config, "connection.url", NULL);
-	if (!cfg->conninfo) {
-		snprintf(err, errlen, "connection.url is required (a libpq connection string or "
-				      "postgresql:// URI)");
+	if (connect_task_cfg_load(config, bootstrap, 1000000, 86400000, &cfg->base, err,
+				  errlen) != BROOK_OK)
 		return BROOK_ERR;
-	}
-	const char *list = connect_cfg(config, "table.include.list", "");
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ",");
-		const char *b = p, *e = p + n;
-		while (b < e && isspace((unsigned char)*b))
-			b++;
-		while (e > b && isspace((unsigned char)e[-1]))
-			e--;
-		if (e > b && incr_add_table(cfg, b, (size_t)(e - b), config, err, errlen))
-			goto fail;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
+	size_t nitems;
+	char **items = connect_list_split(connect_cfg(config, "table.include.list", ""), &nitems);
+	int trc = BROOK_OK;
+	for (size_t i = 0; i < nitems && trc == BROOK_OK; i++)
+		trc = incr_add_table(cfg, items[i], strlen(items[i]), config, err, errlen);
+	connect_list_free(items, nitems);
+	if (trc != BROOK_OK)
+		goto fail;
 	if (cfg->ntables == 0) {
 		snprintf(err, errlen, "table.include.list is required (schema.table, ...)");
 		goto fail;
@@ -201,27 +158,13 @@ static int incr_cfg_load(const json_t *config, const char *bootstrap, incr_cfg *
 		goto fail;
 	}
 	cfg->offsets_topic = connect_cfg(config, "offsets.topic", "connect-offsets");
-	cfg->bootstrap = connect_cfg(config, "kafka.bootstrap", bootstrap);
-	if (!cfg->bootstrap) {
-		snprintf(err, errlen, "kafka.bootstrap is not set");
+	if (connect_cfg_long(config, "poll.interval.ms", 5000, 1, 86400000, &cfg->poll_ms, err,
+			     errlen) ||
+	    connect_cfg_long(config, "batch.max.rows", 1000, 1, INCR_MAX_BATCH, &cfg->batch, err,
+			     errlen) ||
+	    connect_cfg_long(config, "timestamp.delay.interval.ms", 1000, 0, 86400000,
+			     &cfg->delay_ms, err, errlen))
 		goto fail;
-	}
-	if (incr_parse_long(config, "poll.interval.ms", 5000, 1, 86400000, &cfg->poll_ms, err,
-			    errlen) ||
-	    incr_parse_long(config, "batch.max.rows", 1000, 1, INCR_MAX_BATCH, &cfg->batch, err,
-			    errlen) ||
-	    incr_parse_long(config, "timestamp.delay.interval.ms", 1000, 0, 86400000,
-			    &cfg->delay_ms, err, errlen) ||
-	    incr_parse_long(config, "errors.retry.max", 10, 1, 1000000, &cfg->retry_max, err,
-			    errlen) ||
-	    incr_parse_long(config, "errors.retry.backoff.max.ms", 10000, 1, 86400000,
-			    &cfg->backoff_max_ms, err, errlen) ||
-	    incr_parse_long(config, "kafka.connect.timeout.ms", 10000, 1, 86400000,
-			    &cfg->broker_timeout_ms, err, errlen) ||
-	    incr_parse_long(config, "kafka.message.timeout.ms", 30000, 1, 86400000,
-			    &cfg->msg_timeout, err, errlen))
-		goto fail;
-	cfg->msg_timeout_ms = connect_cfg(config, "kafka.message.timeout.ms", "30000");
 	return BROOK_OK;
 fail:
 	incr_cfg_release(cfg);
@@ -326,122 +269,49 @@ static void incr_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *
 	incr_session *s = opaque;
 	if (s->outstanding)
 		s->outstanding--;
-	if (m->err) {
-		if (!s->failed)
-			snprintf(s->ferr, sizeof s->ferr,
-				 "broker did not acknowledge a record for %s: %s",
-				 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
-		s->failed = true;
-	}
-}
-
-static void incr_on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	brook_log(level <= 4 ? BROOK_LOG_WARN : level <= 6 ? BROOK_LOG_INFO : BROOK_LOG_DEBUG,
-		  COMP, "kafka %s: %s", fac, buf);
-}
-
-static rd_kafka_conf_t *incr_conf(incr_session *s, const char *const (*kv)[2], size_t n,
-				  char *err, size_t errlen)
-{
-	char e[512];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	for (size_t i = 0; i < n; i++) {
-		if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
-			snprintf(err, errlen, "Kafka client setting %s: %s", kv[i][0], e);
-			rd_kafka_conf_destroy(conf);
-			return NULL;
-		}
-	}
-	rd_kafka_conf_set_log_cb(conf, incr_on_log);
-	rd_kafka_conf_set_opaque(conf, s);
-	return conf;
+	if (m->err)
+		connect_delivery_error(&s->fail, m);
 }
 
 static rd_kafka_t *incr_producer_new(incr_session *s, const struct rd_kafka_metadata **mdp,
 				     char *err, size_t errlen)
 {
-	char e[512], client_id[256];
-	snprintf(client_id, sizeof client_id, "brook-connect-%s", s->c->name);
-	const char *const kv[][2] = {
-		{"bootstrap.servers", s->cfg->bootstrap},
-		{"client.id", client_id},
-		{"enable.idempotence", "true"},
-		{"acks", "all"},
-		{"linger.ms", "5"},
-		{"message.timeout.ms", s->cfg->msg_timeout_ms},
+	connect_producer_opts o = {
+		.cfg = &s->cfg->base,
+		.opaque = s,
+		.on_delivery = incr_on_delivery,
+		.what = "Kafka client",
 	};
-	rd_kafka_conf_t *conf = incr_conf(s, kv, sizeof kv / sizeof kv[0], err, errlen);
-	if (!conf)
-		return NULL;
-	rd_kafka_conf_set_dr_msg_cb(conf, incr_on_delivery);
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
-	if (!rk) {
-		snprintf(err, errlen, "cannot create the producer: %s", e);
-		rd_kafka_conf_destroy(conf);
-		return NULL;
-	}
-	/* Is the broker there? Asked in short steps so that a stop is not held up. */
-	rd_kafka_resp_err_t me = RD_KAFKA_RESP_ERR__TIMED_OUT;
-	int64_t deadline = brook_mono_ms() + s->cfg->broker_timeout_ms;
-	int step = s->cfg->broker_timeout_ms < 500 ? (int)s->cfg->broker_timeout_ms : 500;
-	while (!connect_task_yield(s->c) && brook_mono_ms() < deadline) {
-		me = rd_kafka_metadata(rk, 1, NULL, mdp, step);
-		if (me != RD_KAFKA_RESP_ERR__TIMED_OUT && me != RD_KAFKA_RESP_ERR__TRANSPORT)
-			break;
-		if (me == RD_KAFKA_RESP_ERR__TRANSPORT)
-			connect_task_sleep(s->c, 100);
-	}
-	if (me) {
-		snprintf(err, errlen, "broker unreachable at %s: %s", s->cfg->bootstrap,
-			 rd_kafka_err2str(me));
-		rd_kafka_destroy(rk);
-		return NULL;
-	}
-	return rk;
+	return connect_producer_new(s->c, &o, mdp, err, errlen);
 }
 
 /* Waits until every produced record is reported. BROOK_OK when all were acknowledged. */
 static int incr_drain(incr_session *s)
 {
-	int64_t deadline = brook_mono_ms() + s->cfg->msg_timeout + 5000;
-	while (!s->failed && s->outstanding > 0) {
+	int64_t deadline = brook_mono_ms() + s->cfg->base.msg_timeout + 5000;
+	while (!s->fail.failed && s->outstanding > 0) {
 		if (brook_mono_ms() > deadline) {
-			snprintf(s->ferr, sizeof s->ferr,
+			snprintf(s->fail.msg, sizeof s->fail.msg,
 				 "the broker did not acknowledge %zu record%s in time",
 				 s->outstanding, s->outstanding == 1 ? "" : "s");
-			s->failed = true;
+			s->fail.failed = true;
 			break;
 		}
 		rd_kafka_poll(s->rk, POLL_MS);
 	}
-	return s->failed ? BROOK_ERR : BROOK_OK;
+	return s->fail.failed ? BROOK_ERR : BROOK_OK;
 }
 
 static int incr_produce(incr_session *s, const char *topic, const char *key, size_t klen,
 			const char *val, size_t vlen)
 {
-	for (;;) {
-		rd_kafka_resp_err_t e = rd_kafka_producev(
-			s->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, klen),
-			RD_KAFKA_V_VALUE((void *)val, vlen),
-			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			RD_KAFKA_V_END);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			s->outstanding++;
-			return BROOK_OK;
-		}
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-			snprintf(s->ferr, sizeof s->ferr, "cannot produce to %s: %s", topic,
-				 rd_kafka_err2str(e));
-			s->failed = true;
-			return BROOK_ERR;
-		}
-		rd_kafka_poll(s->rk, POLL_MS); /* the queue drains as deliveries come back */
-		if (s->failed)
-			return BROOK_ERR;
-	}
+	connect_record r = {
+		.topic = topic, .key = key, .klen = klen, .val = val, .vlen = vlen,
+	};
+	if (connect_produce(s->rk, &r, NULL, &s->fail) != BROOK_OK)
+		return BROOK_ERR;
+	s->outstanding++;
+	return BROOK_OK;
 }
 
 /* ---- the offsets topic ---- */
@@ -458,7 +328,7 @@ static int incr_create_offsets_topic(incr_session *s, int rf, char *err, size_t 
 	rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
 	rd_kafka_AdminOptions_t *opts =
 		rd_kafka_AdminOptions_new(s->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	int tmo = (int)s->cfg->broker_timeout_ms;
+	int tmo = (int)s->cfg->base.broker_timeout_ms;
 	rd_kafka_AdminOptions_set_request_timeout(opts, tmo, e, sizeof e);
 	rd_kafka_AdminOptions_set_operation_timeout(opts, tmo, e, sizeof e);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
@@ -467,10 +337,10 @@ static int incr_create_offsets_topic(incr_session *s, int rf, char *err, size_t 
 	int rc = BROOK_ERR;
 	if (!ev) {
 		snprintf(err, errlen, "creating topic '%s' on %s got no answer", topic,
-			 s->cfg->bootstrap);
+			 s->cfg->base.bootstrap);
 	} else if (rd_kafka_event_error(ev)) {
 		snprintf(err, errlen, "cannot create topic '%s' on %s: %s", topic,
-			 s->cfg->bootstrap, rd_kafka_event_error_string(ev));
+			 s->cfg->base.bootstrap, rd_kafka_event_error_string(ev));
 	} else {
 		const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
 		size_t n = 0;
@@ -480,15 +350,15 @@ static int incr_create_offsets_topic(incr_session *s, int rf, char *err, size_t 
 						: RD_KAFKA_RESP_ERR__BAD_MSG;
 		if (te == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			brook_info(COMP, "created topic '%s' on %s (1 partition, replication "
-				   "factor %d, cleanup.policy=compact)", topic, s->cfg->bootstrap,
-				   rf);
+				   "factor %d, cleanup.policy=compact)", topic,
+				   s->cfg->base.bootstrap, rf);
 			rc = BROOK_OK;
 		} else if (te == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
 			rc = BROOK_OK; /* another connector created it just now */
 		} else {
 			const char *msg = n == 1 ? rd_kafka_topic_result_error_string(tr[0]) : NULL;
 			snprintf(err, errlen, "cannot create topic '%s' on %s: %s", topic,
-				 s->cfg->bootstrap, msg ? msg : rd_kafka_err2str(te));
+				 s->cfg->base.bootstrap, msg ? msg : rd_kafka_err2str(te));
 		}
 	}
 	if (ev)
@@ -505,7 +375,7 @@ static int incr_read_partition(incr_session *s, rd_kafka_t *cons, rd_kafka_topic
 			       int32_t p, char *err, size_t errlen)
 {
 	const char *topic = s->cfg->offsets_topic;
-	int64_t deadline = brook_mono_ms() + s->cfg->broker_timeout_ms;
+	int64_t deadline = brook_mono_ms() + s->cfg->base.broker_timeout_ms;
 	int64_t lo = 0, hi = 0;
 	for (;;) {
 		int64_t left = deadline - brook_mono_ms();
@@ -515,7 +385,8 @@ static int incr_read_partition(incr_session *s, rd_kafka_t *cons, rd_kafka_topic
 			break;
 		if (brook_mono_ms() + 200 >= deadline || connect_task_yield(s->c)) {
 			snprintf(err, errlen, "cannot read the end of topic '%s' partition %d on "
-				 "%s: %s", topic, (int)p, s->cfg->bootstrap, rd_kafka_err2str(e));
+				 "%s: %s", topic, (int)p, s->cfg->base.bootstrap,
+				 rd_kafka_err2str(e));
 			return BROOK_ERR;
 		}
 		connect_task_sleep(s->c, 200);
@@ -523,17 +394,17 @@ static int incr_read_partition(incr_session *s, rd_kafka_t *cons, rd_kafka_topic
 	if (hi <= lo)
 		return BROOK_OK;
 	if (rd_kafka_consume_start(rkt, p, RD_KAFKA_OFFSET_BEGINNING) == -1) {
-		snprintf(err, errlen, "cannot read topic '%s' on %s: %s", topic, s->cfg->bootstrap,
-			 rd_kafka_err2str(rd_kafka_last_error()));
+		snprintf(err, errlen, "cannot read topic '%s' on %s: %s", topic,
+			 s->cfg->base.bootstrap, rd_kafka_err2str(rd_kafka_last_error()));
 		return BROOK_ERR;
 	}
 	int64_t next = lo;
 	int rc = BROOK_OK;
-	deadline = brook_mono_ms() + s->cfg->broker_timeout_ms;
+	deadline = brook_mono_ms() + s->cfg->base.broker_timeout_ms;
 	while (next < hi) {
 		if (brook_mono_ms() > deadline || connect_task_yield(s->c)) {
 			snprintf(err, errlen, "read topic '%s' partition %d on %s only up to "
-				 "offset %lld of %lld", topic, (int)p, s->cfg->bootstrap,
+				 "offset %lld of %lld", topic, (int)p, s->cfg->base.bootstrap,
 				 (long long)next, (long long)hi);
 			rc = BROOK_ERR;
 			break;
@@ -550,7 +421,7 @@ static int incr_read_partition(incr_session *s, rd_kafka_t *cons, rd_kafka_topic
 		} else {
 			incr_offset_apply(s, m->key, m->key_len, m->payload, m->len);
 			next = m->offset + 1;
-			deadline = brook_mono_ms() + s->cfg->broker_timeout_ms;
+			deadline = brook_mono_ms() + s->cfg->base.broker_timeout_ms;
 		}
 		rd_kafka_message_destroy(m);
 	}
@@ -574,7 +445,7 @@ static int incr_load_offsets(incr_session *s, const struct rd_kafka_metadata *md
 		partitions = 1;
 	}
 	const char *const kv[][2] = {
-		{"bootstrap.servers", s->cfg->bootstrap},
+		{"bootstrap.servers", s->cfg->base.bootstrap},
 		{"enable.auto.commit", "false"},
 		{"enable.auto.offset.store", "false"},
 		{"enable.partition.eof", "true"},
@@ -582,13 +453,15 @@ static int incr_load_offsets(incr_session *s, const struct rd_kafka_metadata *md
 		{"fetch.wait.max.ms", "100"},
 		{"log.connection.close", "false"},
 	};
-	rd_kafka_conf_t *conf = incr_conf(s, kv, sizeof kv / sizeof kv[0], err, errlen);
+	rd_kafka_conf_t *conf =
+		connect_kafka_conf(s, kv, sizeof kv / sizeof kv[0], "Kafka client", err, errlen);
 	if (!conf)
 		return BROOK_ERR;
 	char e[256];
 	rd_kafka_t *cons = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
 	if (!cons) {
-		snprintf(err, errlen, "cannot create a consumer for %s: %s", s->cfg->bootstrap, e);
+		snprintf(err, errlen, "cannot create a consumer for %s: %s", s->cfg->base.bootstrap,
+			 e);
 		rd_kafka_conf_destroy(conf);
 		return BROOK_ERR;
 	}
@@ -717,7 +590,7 @@ static int incr_poll_table(incr_session *s, incr_table *t, long *rows, char *err
 	PQclear(r);
 	*rows = ntup;
 	if (rc != BROOK_OK || incr_drain(s) != BROOK_OK) {
-		snprintf(err, errlen, "%s", s->ferr);
+		snprintf(err, errlen, "%s", s->fail.msg);
 		return BROOK_ERR;
 	}
 	if (!got)
@@ -732,7 +605,7 @@ static int incr_poll_table(incr_session *s, incr_table *t, long *rows, char *err
 	free(ok);
 	free(ov);
 	if (rc != BROOK_OK || incr_drain(s) != BROOK_OK) {
-		snprintf(err, errlen, "%s", s->ferr);
+		snprintf(err, errlen, "%s", s->fail.msg);
 		return BROOK_ERR;
 	}
 	brook_debug(COMP, "connector %s: %d row%s of %s delivered", s->c->name, ntup,
@@ -742,7 +615,7 @@ static int incr_poll_table(incr_session *s, incr_table *t, long *rows, char *err
 
 static PGconn *incr_pg_connect(incr_session *s, char *err, size_t errlen)
 {
-	PGconn *pg = PQconnectdb(s->cfg->conninfo);
+	PGconn *pg = PQconnectdb(s->cfg->base.conninfo);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(pg));
 		size_t n = strlen(err);
@@ -767,11 +640,9 @@ static PGconn *incr_pg_connect(incr_session *s, char *err, size_t errlen)
 static void incr_session_end(incr_session *s)
 {
 	if (s->rk) {
-		if (!s->failed)
+		if (!s->fail.failed)
 			incr_drain(s);
-		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_poll(s->rk, 0);
-		rd_kafka_destroy(s->rk);
+		connect_producer_close(s->rk, &s->fail);
 		s->rk = NULL;
 	}
 	if (s->pg)
@@ -842,23 +713,10 @@ int connect_incr_run(connect_connector *c)
 		int rc = incr_session_run(c, &cfg, &progressed, err, sizeof err);
 		if (rc == BROOK_OK)
 			break;
-		attempts = progressed ? 1 : attempts + 1;
-		if (attempts >= cfg.retry_max) {
-			brook_error(COMP, "connector %s failed after %ld attempt%s: %s", c->name,
-				    attempts, attempts == 1 ? "" : "s", err);
-			connect_task_fail(c, err);
+		if (connect_task_retry(c, &attempts, progressed, &cfg.base, err) != BROOK_OK) {
 			incr_cfg_release(&cfg);
 			return BROOK_ERR;
 		}
-		int64_t backoff = 250;
-		for (long i = 1; i < attempts && backoff < cfg.backoff_max_ms; i++)
-			backoff *= 2;
-		if (backoff > cfg.backoff_max_ms)
-			backoff = cfg.backoff_max_ms;
-		brook_warn(COMP, "connector %s: %s; retrying in %lld ms (attempt %ld of %ld)",
-			   c->name, err, (long long)backoff, attempts, cfg.retry_max);
-		connect_task_fail(c, err); /* the trace shows the last error while retrying */
-		connect_task_sleep(c, backoff);
 	}
 	incr_cfg_release(&cfg);
 	return BROOK_OK;

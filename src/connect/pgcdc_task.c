@@ -53,6 +53,7 @@
  * initial snapshot snapshots again instead of skipping rows.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,11 +74,10 @@
 #define COMP		   "connect"
 #define POLL_MS		   100
 #define FLUSH_TIMEOUT_MS   30000
-#define METADATA_TIMEOUT_MS 10000
 #define DEFAULT_REGISTRY   "http://127.0.0.1:8081"
 
 typedef struct pgcdc_cfg {
-	const char *conninfo;
+	connect_task_cfg base; /* connection.url, kafka.*, errors.retry.* */
 	char **tables;
 	size_t ntables;
 	const char *topic; /* NULL: <prefix>.<schema>.<table> */
@@ -90,11 +90,6 @@ typedef struct pgcdc_cfg {
 	const char *registry_url; /* avro only */
 	const char *dlq_topic;	  /* errors.deadletterqueue.topic.name, NULL: none */
 	char *db;		  /* the database name (the Avro source block) */
-	const char *bootstrap;
-	long retry_max;
-	long backoff_max_ms;
-	long broker_timeout_ms; /* how long the first metadata request may take */
-	const char *msg_timeout_ms;
 	/* Task-lifetime codec state (avro only; NULL in connect_pgcdc_validate). */
 	rowavro *ra;
 	sr_client *sr;
@@ -117,9 +112,8 @@ typedef struct session {
 	bool in_txn;	       /* a transaction (or the snapshot) has the tail slot */
 	uint32_t xid;
 	int64_t commit_ms;
-	bool failed;
+	connect_failure fail;
 	bool no_progress; /* a registry error: the session does not count as progress */
-	char ferr[512];
 	uint32_t *warned; /* relation ids whose unknown column types were reported */
 	size_t nwarned;
 	uint64_t produced;
@@ -127,29 +121,9 @@ typedef struct session {
 
 /* ---- configuration ---- */
 
-static int parse_long(const json_t *config, const char *key, long def, long min, long *out,
-		      char *err, size_t errlen)
-{
-	const char *s = connect_cfg(config, key, NULL);
-	if (!s) {
-		*out = def;
-		return BROOK_OK;
-	}
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (*end || end == s || v < min) {
-		snprintf(err, errlen, "%s must be an integer >= %ld, not '%s'", key, min, s);
-		return BROOK_ERR;
-	}
-	*out = v;
-	return BROOK_OK;
-}
-
 static void cfg_release(pgcdc_cfg *cfg)
 {
-	for (size_t i = 0; i < cfg->ntables; i++)
-		free(cfg->tables[i]);
-	free(cfg->tables);
+	connect_list_free(cfg->tables, cfg->ntables);
 	free(cfg->slot);
 	free(cfg->db);
 	rowavro_free(cfg->ra);
@@ -194,32 +168,11 @@ static int cfg_load(const json_t *config, const char *name, const char *bootstra
 		    const char *registry, pgcdc_cfg *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
-	cfg->conninfo = connect_cfg(config, "connection.url", NULL);
-	if (!cfg->conninfo) {
-		snprintf(err, errlen, "connection.url is required (a libpq connection string or "
-				      "postgresql:// URI)");
+	if (connect_task_cfg_load(config, bootstrap, LONG_MAX, LONG_MAX, &cfg->base, err,
+				  errlen) != BROOK_OK)
 		return BROOK_ERR;
-	}
-	const char *list = connect_cfg(config, "table.include.list", NULL);
-	if (list) {
-		const char *p = list;
-		while (*p) {
-			size_t n = strcspn(p, ",");
-			const char *b = p, *e = p + n;
-			while (b < e && isspace((unsigned char)*b))
-				b++;
-			while (e > b && isspace((unsigned char)e[-1]))
-				e--;
-			if (e > b) {
-				size_t sz = (cfg->ntables + 1) * sizeof *cfg->tables;
-				cfg->tables = brook_realloc(cfg->tables, sz);
-				cfg->tables[cfg->ntables++] = brook_strndup(b, (size_t)(e - b));
-			}
-			p += n;
-			if (*p == ',')
-				p++;
-		}
-	}
+	cfg->tables = connect_list_split(connect_cfg(config, "table.include.list", NULL),
+					 &cfg->ntables);
 	cfg->topic = connect_cfg(config, "topic", NULL);
 	cfg->prefix = connect_cfg(config, "topic.prefix", "brook");
 	const char *slot = connect_cfg(config, "slot.name", NULL);
@@ -256,29 +209,13 @@ static int cfg_load(const json_t *config, const char *name, const char *bootstra
 		goto fail;
 	}
 	cfg->dlq_topic = connect_cfg(config, "errors.deadletterqueue.topic.name", NULL);
-	cfg->db = conninfo_dbname(cfg->conninfo);
+	cfg->db = conninfo_dbname(cfg->base.conninfo);
 	const char *env = connect_cfg(config, "envelope", "full");
 	if (strcmp(env, "full") != 0 && strcmp(env, "row") != 0) {
 		snprintf(err, errlen, "envelope must be full or row, not '%s'", env);
 		goto fail;
 	}
 	cfg->row_envelope = strcmp(env, "row") == 0;
-	cfg->bootstrap = connect_cfg(config, "kafka.bootstrap", bootstrap);
-	if (!cfg->bootstrap) {
-		snprintf(err, errlen, "kafka.bootstrap is not set");
-		goto fail;
-	}
-	if (parse_long(config, "errors.retry.max", 10, 1, &cfg->retry_max, err, errlen) ||
-	    parse_long(config, "errors.retry.backoff.max.ms", 10000, 1, &cfg->backoff_max_ms,
-		       err, errlen))
-		goto fail;
-	if (parse_long(config, "kafka.connect.timeout.ms", METADATA_TIMEOUT_MS, 1,
-		       &cfg->broker_timeout_ms, err, errlen))
-		goto fail;
-	long mt;
-	if (parse_long(config, "kafka.message.timeout.ms", 30000, 1, &mt, err, errlen))
-		goto fail;
-	cfg->msg_timeout_ms = connect_cfg(config, "kafka.message.timeout.ms", "30000");
 	return BROOK_OK;
 fail:
 	cfg_release(cfg);
@@ -339,7 +276,7 @@ static void txq_push(session *s)
 
 static void txq_advance(session *s)
 {
-	while (!s->failed && s->len > 0 && s->q[s->head].committed &&
+	while (!s->fail.failed && s->len > 0 && s->q[s->head].committed &&
 	       s->q[s->head].outstanding == 0) {
 		if (s->q[s->head].end_lsn && s->cdc)
 			pg_cdc_ack(s->cdc, s->q[s->head].end_lsn);
@@ -357,11 +294,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	session *s = opaque;
 	uint64_t seq = (uint64_t)(uintptr_t)m->_private;
 	if (m->err) {
-		if (!s->failed)
-			snprintf(s->ferr, sizeof s->ferr,
-				 "broker did not acknowledge a record for %s: %s",
-				 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
-		s->failed = true;
+		connect_delivery_error(&s->fail, m);
 		return;
 	}
 	if (seq < s->seq_head || seq - s->seq_head >= s->len)
@@ -422,39 +355,15 @@ static int produce(session *s, const char *topic, void *k, size_t klen, void *v,
 		   size_t vlen, rd_kafka_headers_t *hdrs)
 {
 	uint64_t seq = s->seq_head + s->len - 1;
-	for (;;) {
-		rd_kafka_resp_err_t e;
-		if (hdrs)
-			e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic),
-					      RD_KAFKA_V_KEY(k, klen), RD_KAFKA_V_VALUE(v, vlen),
-					      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-					      RD_KAFKA_V_HEADERS(hdrs),
-					      RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
-					      RD_KAFKA_V_END);
-		else
-			e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic),
-					      RD_KAFKA_V_KEY(k, klen), RD_KAFKA_V_VALUE(v, vlen),
-					      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-					      RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
-					      RD_KAFKA_V_END);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			tail_txn(s)->outstanding++;
-			s->produced++;
-			return BROOK_OK;
-		}
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-			snprintf(s->ferr, sizeof s->ferr, "cannot produce to %s: %s", topic,
-				 rd_kafka_err2str(e));
-			s->failed = true;
-			break;
-		}
-		rd_kafka_poll(s->rk, POLL_MS); /* the queue drains as deliveries come back */
-		if (s->failed || connect_task_yield(s->c))
-			break;
-	}
-	if (hdrs)
-		rd_kafka_headers_destroy(hdrs);
-	return BROOK_ERR;
+	connect_record r = {
+		.topic = topic, .key = k, .klen = klen, .val = v, .vlen = vlen, .hdrs = hdrs,
+		.opaque = (void *)(uintptr_t)seq,
+	};
+	if (connect_produce(s->rk, &r, s->c, &s->fail) != BROOK_OK)
+		return BROOK_ERR;
+	tail_txn(s)->outstanding++;
+	s->produced++;
+	return BROOK_OK;
 }
 
 /* Outcome of encoding one change. */
@@ -588,7 +497,7 @@ static int on_change(void *ud, const pg_cdc_change *ch)
 			   ch->rel->nspname, ch->rel->relname);
 		return BROOK_OK;
 	}
-	if (s->failed || connect_task_yield(s->c))
+	if (s->fail.failed || connect_task_yield(s->c))
 		return BROOK_ERR;
 	if (!s->in_txn) { /* snapshot rows: one slot for the whole snapshot */
 		txq_push(s);
@@ -599,11 +508,11 @@ static int on_change(void *ud, const pg_cdc_change *ch)
 		warn_unknown_types(s, ch->rel, NULL);
 
 	char topic[512];
-	if (s->cfg->topic)
-		snprintf(topic, sizeof topic, "%s", s->cfg->topic);
-	else
-		snprintf(topic, sizeof topic, "%s.%s.%s", s->cfg->prefix,
-			 ch->rel->nspname[0] ? ch->rel->nspname : "pg_catalog", ch->rel->relname);
+	char *tn = connect_topic_name(s->cfg->topic, s->cfg->prefix,
+				      ch->rel->nspname[0] ? ch->rel->nspname : "pg_catalog",
+				      ch->rel->relname);
+	snprintf(topic, sizeof topic, "%s", tn);
+	free(tn);
 	int64_t now = brook_now_ms();
 	brook_buf kb = BROOK_BUF_INIT, vb = BROOK_BUF_INIT;
 	bool has_key = false, has_val = false;
@@ -613,8 +522,8 @@ static int on_change(void *ud, const pg_cdc_change *ch)
 			       : encode_json(s, ch, now, &kb, &has_key, &vb, &has_val);
 	int rc;
 	if (enc == ENC_REGISTRY) {
-		snprintf(s->ferr, sizeof s->ferr, "%s", why);
-		s->failed = true;
+		snprintf(s->fail.msg, sizeof s->fail.msg, "%s", why);
+		s->fail.failed = true;
 		s->no_progress = true;
 		rc = BROOK_ERR;
 	} else if (enc == ENC_BAD) {
@@ -630,94 +539,43 @@ static int on_change(void *ud, const pg_cdc_change *ch)
 
 /* ---- one session ---- */
 
-/* librdkafka's log lines (syslog levels) into brook's log, from its threads. Its errors
- * are warnings here: the task decides what is an error (and says so itself). */
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	brook_log(level <= 4 ? BROOK_LOG_WARN : level <= 6 ? BROOK_LOG_INFO : BROOK_LOG_DEBUG,
-		  COMP, "kafka %s: %s", fac, buf);
-}
-
 static rd_kafka_t *producer_new(session *s, char *err, size_t errlen)
 {
-	char e[512], client_id[256];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	snprintf(client_id, sizeof client_id, "brook-connect-%s", s->c->name);
-	const char *kv[][2] = {
-		{"bootstrap.servers", s->cfg->bootstrap},
-		{"client.id", client_id},
-		{"enable.idempotence", "true"},
-		{"acks", "all"},
-		{"linger.ms", "5"},
-		{"message.timeout.ms", s->cfg->msg_timeout_ms},
+	connect_producer_opts o = {
+		.cfg = &s->cfg->base,
+		.opaque = s,
+		.on_delivery = on_delivery,
+		.what = "producer",
 	};
-	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-		if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
-			snprintf(err, errlen, "producer setting %s: %s", kv[i][0], e);
-			rd_kafka_conf_destroy(conf);
-			return NULL;
-		}
-	}
-	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	rd_kafka_conf_set_opaque(conf, s);
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
-	if (!rk) {
-		snprintf(err, errlen, "cannot create the producer: %s", e);
-		return NULL;
-	}
-	/* Is the broker there? Asked in short steps so a stop is not held up. */
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_resp_err_t me = RD_KAFKA_RESP_ERR__TIMED_OUT;
-	int64_t deadline = brook_mono_ms() + s->cfg->broker_timeout_ms;
-	int step = s->cfg->broker_timeout_ms < 500 ? (int)s->cfg->broker_timeout_ms : 500;
-	while (!connect_task_yield(s->c) && brook_mono_ms() < deadline) {
-		me = rd_kafka_metadata(rk, 0, NULL, &md, step);
-		if (me != RD_KAFKA_RESP_ERR__TIMED_OUT && me != RD_KAFKA_RESP_ERR__TRANSPORT)
-			break;
-		if (me == RD_KAFKA_RESP_ERR__TRANSPORT)
-			connect_task_sleep(s->c, 100);
-	}
-	if (me) {
-		snprintf(err, errlen, "broker unreachable at %s: %s", s->cfg->bootstrap,
-			 rd_kafka_err2str(me));
-		rd_kafka_destroy(rk);
-		return NULL;
-	}
-	rd_kafka_metadata_destroy(md);
-	return rk;
+	return connect_producer_new(s->c, &o, NULL, err, errlen);
 }
 
 /* Wait until nothing is outstanding (or failure / timeout). BROOK_OK when all acked. */
 static int drain(session *s, bool stop_on_yield)
 {
 	int64_t deadline = brook_mono_ms() + FLUSH_TIMEOUT_MS;
-	while (!s->failed && rd_kafka_outq_len(s->rk) > 0) {
+	while (!s->fail.failed && rd_kafka_outq_len(s->rk) > 0) {
 		if (brook_mono_ms() > deadline || (stop_on_yield && connect_task_yield(s->c)))
 			return BROOK_ERR;
 		rd_kafka_poll(s->rk, POLL_MS);
 	}
 	rd_kafka_poll(s->rk, 0);
-	return s->failed ? BROOK_ERR : BROOK_OK;
+	return s->fail.failed ? BROOK_ERR : BROOK_OK;
 }
 
 static void session_end(session *s)
 {
 	if (s->rk) {
-		if (!s->failed)
+		if (!s->fail.failed)
 			drain(s, false);
-		if (s->cdc && !s->failed) {
+		if (s->cdc && !s->fail.failed) {
 			char e[256];
 			txq_advance(s);
 			if (pg_cdc_send_status(s->cdc, e, sizeof e) != BROOK_OK)
 				brook_debug(COMP, "connector %s: final status update: %s",
 					    s->c->name, e);
 		}
-		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		s->failed = true; /* no acknowledgement from purged records */
-		rd_kafka_poll(s->rk, 0);
-		rd_kafka_destroy(s->rk);
+		connect_producer_close(s->rk, &s->fail);
 		s->rk = NULL;
 	}
 	pg_cdc_close(s->cdc);
@@ -741,13 +599,13 @@ static int session_run(connect_connector *c, pgcdc_cfg *cfg, bool *progressed, c
 	bool streamed = state_streamed(c);
 	if (!streamed && cfg->snapshot == PG_CDC_SNAPSHOT_INITIAL) {
 		/* An initial snapshot that never completed: start it over. */
-		if (pg_cdc_drop_slot(cfg->conninfo, cfg->slot, err, errlen) != BROOK_OK) {
+		if (pg_cdc_drop_slot(cfg->base.conninfo, cfg->slot, err, errlen) != BROOK_OK) {
 			rc = BROOK_ERR;
 			goto out;
 		}
 	}
 	pg_cdc_opts o = {
-		.conninfo = cfg->conninfo,
+		.conninfo = cfg->base.conninfo,
 		.slot = cfg->slot,
 		.publication = cfg->publication,
 		.tables = (const char *const *)cfg->tables,
@@ -758,8 +616,8 @@ static int session_run(connect_connector *c, pgcdc_cfg *cfg, bool *progressed, c
 	};
 	rc = pg_cdc_open_rc(&o, &s.cdc, err, errlen);
 	if (rc != BROOK_OK) {
-		if (s.failed)
-			snprintf(err, errlen, "%s", s.ferr);
+		if (s.fail.failed)
+			snprintf(err, errlen, "%s", s.fail.msg);
 		if (rc == BROOK_ERR && connect_task_yield(c))
 			rc = BROOK_OK;
 		goto out;
@@ -769,10 +627,10 @@ static int session_run(connect_connector *c, pgcdc_cfg *cfg, bool *progressed, c
 		s.in_txn = false;
 		uint64_t rows = s.produced;
 		if (drain(&s, true) != BROOK_OK) {
-			if (connect_task_yield(c) && !s.failed) {
+			if (connect_task_yield(c) && !s.fail.failed) {
 				rc = BROOK_OK;
 			} else {
-				snprintf(err, errlen, "%s", s.failed ? s.ferr
+				snprintf(err, errlen, "%s", s.fail.failed ? s.fail.msg
 					 : "the broker did not acknowledge the snapshot in time");
 				rc = BROOK_ERR;
 			}
@@ -789,8 +647,8 @@ static int session_run(connect_connector *c, pgcdc_cfg *cfg, bool *progressed, c
 	while (!connect_task_yield(c)) {
 		rc = pg_cdc_poll(s.cdc, POLL_MS, err, errlen);
 		rd_kafka_poll(s.rk, 0);
-		if (s.failed) {
-			snprintf(err, errlen, "%s", s.ferr);
+		if (s.fail.failed) {
+			snprintf(err, errlen, "%s", s.fail.msg);
 			rc = BROOK_ERR;
 			goto out;
 		}
@@ -846,23 +704,10 @@ int connect_pgcdc_run(connect_connector *c)
 			state_set_streamed(c, false);
 			continue;
 		}
-		attempts = progressed ? 1 : attempts + 1;
-		if (attempts >= cfg.retry_max) {
-			brook_error(COMP, "connector %s failed after %ld attempt%s: %s", c->name,
-				    attempts, attempts == 1 ? "" : "s", err);
-			connect_task_fail(c, err);
+		if (connect_task_retry(c, &attempts, progressed, &cfg.base, err) != BROOK_OK) {
 			cfg_release(&cfg);
 			return BROOK_ERR;
 		}
-		int64_t backoff = 250;
-		for (long i = 1; i < attempts && backoff < cfg.backoff_max_ms; i++)
-			backoff *= 2;
-		if (backoff > cfg.backoff_max_ms)
-			backoff = cfg.backoff_max_ms;
-		brook_warn(COMP, "connector %s: %s; retrying in %lld ms (attempt %ld of %ld)",
-			   c->name, err, (long long)backoff, attempts, cfg.retry_max);
-		connect_task_fail(c, err); /* the trace shows the last error while retrying */
-		connect_task_sleep(c, backoff);
 	}
 	cfg_release(&cfg);
 	return BROOK_OK;
