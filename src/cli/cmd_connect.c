@@ -10,6 +10,7 @@
 #include "core/httpd.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "pg/cluster.h"
 
 #define COMP "connect"
 
@@ -47,6 +48,30 @@ typedef struct connect_server {
 	char *bootstrap;
 } connect_server;
 
+/* The connectors of connect.connectors, with postgres.dsn or the private cluster's DSN
+ * for those that name no connection.url. */
+static void declare_connectors(const brook_config *cfg, connect_worker *w, const char *data)
+{
+	const brook_cfg_node *tree = brook_config_tree(cfg, "connect.connectors");
+	if (!tree)
+		return;
+	const char *dsn = brook_config_str(cfg, "postgres.dsn");
+	char *own = NULL;
+	if (!dsn || !*dsn) {
+		char dir[4096], e[256], *host = NULL;
+		int port = 5433;
+		snprintf(dir, sizeof dir, "%s/postgres", data);
+		if (pg_parse_listen(brook_config_str(cfg, "postgres.listen"), &host, &port, e,
+				    sizeof e) != BROOK_OK)
+			host = NULL;
+		own = pg_cluster_read_dsn(dir, host ? host : "127.0.0.1", port, e, sizeof e);
+		free(host);
+		dsn = own;
+	}
+	connect_declare(w, tree, dsn);
+	free(own);
+}
+
 static void *open_server(const brook_config *cfg, char *err, size_t errlen)
 {
 	const char *listen = brook_config_str(cfg, "connect.listen");
@@ -79,6 +104,7 @@ static void *open_server(const brook_config *cfg, char *err, size_t errlen)
 	srv->w = connect_worker_open(&wo, err, errlen);
 	if (!srv->w)
 		goto fail;
+	declare_connectors(cfg, srv->w, data);
 	srv->api = connect_api_open(srv->w, host, port, err, errlen);
 	if (!srv->api)
 		goto fail;

@@ -19,6 +19,9 @@
 const brook_cfg_key connect_config_keys[] = {
 	{"connect.listen", BROOK_CFG_STR, "127.0.0.1:8083", "connector REST API (Kafka Connect)",
 	 NULL},
+	{"connect.connectors", BROOK_CFG_TREE, NULL,
+	 "connectors created at start when missing (name: {config}; see docs/CONNECT.md)",
+	 NULL},
 	{NULL, 0, NULL, NULL, NULL},
 };
 

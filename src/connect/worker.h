@@ -42,6 +42,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/config.h"
+
 /* Return codes next to BROOK_OK / BROOK_ERR (a bad config). */
 #define CONNECT_NOT_FOUND (-10)
 #define CONNECT_EXISTS	  (-11)
@@ -77,6 +79,11 @@ int connect_worker_delete(connect_worker *w, const char *name);
 int connect_worker_pause(connect_worker *w, const char *name);
 int connect_worker_resume(connect_worker *w, const char *name);
 int connect_worker_restart(connect_worker *w, const char *name);
+
+/* Create the connectors declared in a connect.connectors tree (name → config mapping)
+ * that do not exist yet; default_dsn (or NULL) fills a missing connection.url. Problems
+ * are logged, never fatal (declared.c). */
+int connect_declare(connect_worker *w, const brook_cfg_node *tree, const char *default_dsn);
 
 /* New references (json_decref), NULL when the connector does not exist. */
 json_t *connect_worker_names(connect_worker *w); /* ["a", "b"] sorted */

@@ -3,10 +3,12 @@ decoded with python3-avro through brook's Schema Registry.
 
 brook postgres, brook randomuser, brook broker, brook registry and brook scheduler run on
 127.0.0.1; the scheduler's only DAG is user_automation (schedule none, unpaused) with
-params max_records 500, batch_size 100, max_duration 0. brook connect runs a postgres-cdc
-connector on staging.raw_users → topic users_created with value.format=avro and
-envelope=row (each record value is the staged row itself, as the stream processor reads
-it), keyed by the row's id. The DAG is triggered through the scheduler's REST API; once
+params max_records 500, batch_size 100, max_duration 0. brook connect runs on the same
+data dir and creates, by itself, the pipeline's built-in `users` connector
+(connect.connectors in config/brook.yaml): postgres-cdc on staging.raw_users → topic
+users_created with value.format=avro and envelope=row (each record value is the staged
+row itself, as the stream processor reads it), keyed by the row's id, connection.url
+taken from the private cluster. The DAG is triggered through the scheduler's REST API; once
 the run succeeded, users_created is read until 500 records arrived: each is Confluent
 framed (magic byte 0), decodes with the writer schema fetched by id from the registry,
 and its payload is a JSON user whose login.uuid set equals what psql finds staged.
@@ -95,9 +97,8 @@ scheduler:
                 "scheduler", data_dir=cls.tmp, extra_args=["--config", config],
                 sets=["scheduler.tick=200ms"])
             cls.sched.start()
-            os.makedirs(os.path.join(cls.tmp, "connect"))
             cls.connect = brooktest.ServerUnderTest(
-                "connect", data_dir=os.path.join(cls.tmp, "connect"),
+                "connect", data_dir=cls.tmp,
                 sets=["kafka.bootstrap=" + cls.broker.bootstrap,
                       "registry.url=" + cls.registry_url])
             cls.connect.start()
@@ -138,13 +139,13 @@ scheduler:
 
     def test_scheduler_to_users_created_in_avro(self):
         connect_url = "http://%s" % self.connect.address
-        st, body = http("POST", connect_url + "/connectors", {"name": "users", "config": {
-            "connector.class": "postgres-cdc", "connection.url": self.dsn,
-            "table.include.list": "staging.raw_users", "topic": "users_created",
-            "value.format": "avro", "envelope": "row", "slot.name": "brook_hop",
-            # registry.url: the worker's (brook connect --set registry.url=...)
-            "publication.name": "brook_hop_pub"}})
-        self.assertEqual(st, 201, body)
+        # The built-in connector, created at start with the private cluster's DSN.
+        st, config = http("GET", connect_url + "/connectors/users/config")
+        self.assertEqual(st, 200, "%s\n%s" % (config, self.connect.log_tail()))
+        self.assertEqual(config["topic"], "users_created")
+        self.assertEqual(config["table.include.list"], "staging.raw_users")
+        self.assertEqual(config["value.format"], "avro")
+        self.assertIn("port=%d" % self.pg.port, config["connection.url"])
         deadline = time.monotonic() + TIMEOUT
         while True:  # RUNNING once the slot exists: later inserts are streamed
             st, body = http("GET", connect_url + "/connectors/users/status")
