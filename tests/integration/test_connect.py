@@ -165,10 +165,14 @@ class Connect(brooktest.ServerUnderTest):
             time.sleep(0.1)
 
 
-class TestConnect(unittest.TestCase):
+class ConnectStackTest(unittest.TestCase):
+    """A brook postgres, a brook broker and a brook connect for a test class (also used by
+    test_connect_incr.py); sql() runs a statement with psql on the cluster."""
+    PREFIX = "brook-connect-pg-"
+
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="brook-connect-pg-")
+        cls.tmp = tempfile.mkdtemp(prefix=cls.PREFIX)
         os.chmod(cls.tmp, 0o755)  # PostgreSQL may run as user postgres
         cls.pg = brooktest.ServerUnderTest("postgres", data_dir=cls.tmp)
         cls.broker = kafkatest.BrokerUnderTest()
@@ -201,6 +205,8 @@ class TestConnect(unittest.TestCase):
         p = run([PSQL, "-X", "-v", "ON_ERROR_STOP=1", "-tA", "-d", self.dsn, "-c", statement])
         return p.stdout.decode().strip()
 
+
+class TestConnect(ConnectStackTest):
     def connector_config(self, prefix, slot, **extra):
         cfg = {"connector.class": "postgres-cdc", "connection.url": self.dsn,
                "table.include.list": "public.users", "topic.prefix": prefix,

@@ -10,59 +10,19 @@ an updated row again when its timestamp moves; bad configs → 400; PostgreSQL o
 broker unreachable → retries, then the task FAILED with a trace; a SIGKILL of the
 broker mid-stream loses nothing.
 """
-import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import brooktest  # noqa: E402
-import kafkatest  # noqa: E402
-from test_connect import Connect, Topic, free_port, run  # noqa: E402
+from test_connect import ConnectStackTest, Topic, free_port  # noqa: E402
 
-BROOK = brooktest.BROOK
 OFFSETS = "connect-offsets"
 
 
-class TestConnectIncrementing(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="brook-connect-incr-")
-        os.chmod(cls.tmp, 0o755)  # PostgreSQL may run as user postgres
-        cls.pg = brooktest.ServerUnderTest("postgres", data_dir=cls.tmp)
-        cls.broker = kafkatest.BrokerUnderTest()
-        cls.connect = None
-        try:
-            cls.pg.start(free_port())
-            cls.dsn = run([BROOK, "postgres", "--data", cls.tmp,
-                           "--print-dsn"]).stdout.decode().strip()
-            cls.broker.start()
-            cls.connect = Connect(cls.broker.bootstrap)
-            cls.connect.start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for srv in (cls.connect, cls.broker, cls.pg):
-            if srv is None:
-                continue
-            try:
-                if srv.proc is not None:
-                    srv.stop()
-            except AssertionError as e:
-                sys.stderr.write(str(e))
-            srv.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def sql(self, statement):
-        p = run([BROOK, "psql", "--data", self.tmp, "--listen", self.pg.address, "--",
-                 "-X", "-v", "ON_ERROR_STOP=1", "-tA", "-c", statement])
-        return p.stdout.decode().strip()
+class TestConnectIncrementing(ConnectStackTest):
+    PREFIX = "brook-connect-incr-"
 
     def config(self, table, **extra):
         cfg = {"connector.class": "postgres-incrementing", "connection.url": self.dsn,
