@@ -186,11 +186,6 @@ json_t *sched_ts_json(const PGresult *r, int row, int col)
 	return json_string(ts);
 }
 
-static void ms_text(int64_t ms, char *out) /* a timestamptz literal PostgreSQL reads */
-{
-	brook_time_format_iso8601(ms, out);
-}
-
 /* PostgreSQL's NOTICEs ("relation ... already exists, skipping") are not news. */
 static void quiet_notice(void *arg, const char *message)
 {
@@ -480,7 +475,7 @@ static int recover(scheduler *s, char *err, size_t errlen)
 			 "as failed; %s",
 			 try_number, PQgetvalue(r, i, 6), PQgetvalue(r, i, 5),
 			 retry ? "it will be retried" : "no tries left, the task failed");
-		ms_text(brook_now_ms() + delay, when);
+		brook_time_format_iso8601(brook_now_ms() + delay, when);
 		const char *p[5] = {dag_id, run_id, task_id, retry ? "up_for_retry" : "failed",
 				    when};
 		if (pq_cmd(c,
@@ -639,9 +634,9 @@ static int insert_run(PGconn *c, const sched_dag *d, const char *run_id, int64_t
 		      char *err, size_t errlen)
 {
 	char l[BROOK_ISO8601_LEN + 1], a[BROOK_ISO8601_LEN + 1], b[BROOK_ISO8601_LEN + 1];
-	ms_text(logical, l);
-	ms_text(istart, a);
-	ms_text(iend, b);
+	brook_time_format_iso8601(logical, l);
+	brook_time_format_iso8601(istart, a);
+	brook_time_format_iso8601(iend, b);
 	if (pq_cmd(c, "BEGIN", 0, NULL, err, errlen) != BROOK_OK)
 		return BROOK_ERR;
 	const char *p[7] = {d->dag_id, run_id, l, a, b, run_type, conf ? conf : "{}"};
@@ -1333,7 +1328,7 @@ static void finish_job(scheduler *s, PGconn *c, sched_job *j, int rc, const char
 		brook_info(COMP, "%s/%s/%s: %s", d->dag_id, j->run_id, t->task_id, line);
 	else
 		brook_warn(COMP, "%s/%s/%s: %s", d->dag_id, j->run_id, t->task_id, line);
-	ms_text(brook_now_ms() + delay, when);
+	brook_time_format_iso8601(brook_now_ms() + delay, when);
 	const char *p[6] = {d->dag_id, j->run_id, t->task_id, tn, state, when};
 	int urc;
 	if (!state)
