@@ -14,6 +14,8 @@
 #include "source/client.h"
 #include "source/randomuser_server.h"
 #include "store/server.h"
+#include "stream/stream.h"
+#include "up/up.h"
 
 static const brook_cfg_key shared_keys[] = {
 	{"data", BROOK_CFG_STR, "./var", "data directory; each part keeps its files below it", NULL},
@@ -28,8 +30,6 @@ static const brook_cfg_key shared_keys[] = {
 	 "Schema Registry URL (brook registry or Confluent Schema Registry)", NULL},
 	{"cassandra.contact_points", BROOK_CFG_LIST, "127.0.0.1:9042",
 	 "CQL contact points (brook store or a Cassandra/ScyllaDB cluster)", NULL},
-	/* Sections of the parts still to come; each moves to its component when it lands. */
-	{"stream.group", BROOK_CFG_STR, "brook-stream", "stream processor consumer group", NULL},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -44,4 +44,6 @@ void brook_cli_register_config(brook_config *cfg)
 	brook_config_register(cfg, scheduler_config_keys);
 	brook_config_register(cfg, registry_config_keys);
 	brook_config_register(cfg, connect_config_keys);
+	brook_config_register(cfg, stream_config_keys);
+	brook_config_register(cfg, up_config_keys);
 }
