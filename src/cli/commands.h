@@ -17,7 +17,9 @@ int cmd_scheduler(int argc, char **argv);
 int cmd_dags(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_stream(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{"up", cmd_up, "run the whole pipeline: every part as a supervised child process"},
 	{"randomuser", cmd_randomuser, "serve an offline randomuser.me-compatible API"},
 	{"fetch", cmd_fetch, "fetch users from a randomuser-compatible API as JSON lines"},
 	{"cron", cmd_cron, "print the next fire times of a cron expression"},
@@ -22,6 +23,7 @@ static const struct command {
 	{"scheduler", cmd_scheduler, "run the DAG scheduler with its Airflow-style REST API"},
 	{"dags", cmd_dags, "list, trigger, follow and test the scheduler's DAGs"},
 	{"registry", cmd_registry, "run the Schema Registry (Confluent-compatible REST API)"},
+	{"stream", cmd_stream, "run the stream jobs: topics -> mapping -> CQL table (Spark's part)"},
 	{"connect", cmd_connect, "run the PostgreSQL source connector (Kafka Connect REST API)"},
 	{"psql", cmd_psql, "run psql against brook's PostgreSQL cluster"},
 	{"config", cmd_config, "show the effective configuration or list every key"},
