@@ -102,12 +102,6 @@ typedef struct connect_failure {
 	char msg[512];
 } connect_failure;
 
-/* A librdkafka configuration with kv's settings ("<what> setting <key>: ..." when one is
- * refused), its log lines forwarded to brook's log and opaque as the callbacks' opaque.
- * NULL on error. */
-rd_kafka_conf_t *connect_kafka_conf(void *opaque, const char *const (*kv)[2], size_t n,
-				    const char *what, char *err, size_t errlen);
-
 typedef struct connect_producer_opts {
 	const connect_task_cfg *cfg; /* bootstrap and timeouts */
 	void *opaque;		     /* the delivery report's and the log's opaque */

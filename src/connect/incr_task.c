@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/kconf.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -444,17 +445,17 @@ static int incr_load_offsets(incr_session *s, const struct rd_kafka_metadata *md
 			return BROOK_ERR;
 		partitions = 1;
 	}
-	const char *const kv[][2] = {
-		{"bootstrap.servers", s->cfg->base.bootstrap},
-		{"enable.auto.commit", "false"},
-		{"enable.auto.offset.store", "false"},
-		{"enable.partition.eof", "true"},
-		{"auto.offset.reset", "earliest"},
-		{"fetch.wait.max.ms", "100"},
-		{"log.connection.close", "false"},
+	const char *const kv[] = {
+		"bootstrap.servers", s->cfg->base.bootstrap,
+		"enable.auto.commit", "false",
+		"enable.auto.offset.store", "false",
+		"enable.partition.eof", "true",
+		"auto.offset.reset", "earliest",
+		"fetch.wait.max.ms", "100",
+		"log.connection.close", "false",
+		NULL,
 	};
-	rd_kafka_conf_t *conf =
-		connect_kafka_conf(s, kv, sizeof kv / sizeof kv[0], "Kafka client", err, errlen);
+	rd_kafka_conf_t *conf = brook_kafka_conf(kv, s, "Kafka client", err, errlen);
 	if (!conf)
 		return BROOK_ERR;
 	char e[256];

@@ -13,6 +13,7 @@
 
 #include "connect/connect_int.h"
 #include "core/err.h"
+#include "core/kconf.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -115,47 +116,23 @@ char *connect_topic_name(const char *topic, const char *prefix, const char *sche
 
 /* ---- librdkafka clients ---- */
 
-/* librdkafka's log lines (syslog levels) into brook's log, from its threads. Its errors
- * are warnings here: the task decides what is an error (and says so itself). */
-static void connect_kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	brook_log(level <= 4 ? BROOK_LOG_WARN : level <= 6 ? BROOK_LOG_INFO : BROOK_LOG_DEBUG,
-		  COMP, "kafka %s: %s", fac, buf);
-}
-
-rd_kafka_conf_t *connect_kafka_conf(void *opaque, const char *const (*kv)[2], size_t n,
-				    const char *what, char *err, size_t errlen)
-{
-	char e[512];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	for (size_t i = 0; i < n; i++) {
-		if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
-			snprintf(err, errlen, "%s setting %s: %s", what, kv[i][0], e);
-			rd_kafka_conf_destroy(conf);
-			return NULL;
-		}
-	}
-	rd_kafka_conf_set_log_cb(conf, connect_kafka_log);
-	rd_kafka_conf_set_opaque(conf, opaque);
-	return conf;
-}
-
 rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_opts *o,
 				 const struct rd_kafka_metadata **mdp, char *err, size_t errlen)
 {
 	char e[512], client_id[256];
 	snprintf(client_id, sizeof client_id, "brook-connect-%s", c->name);
-	const char *const kv[][2] = {
-		{"bootstrap.servers", o->cfg->bootstrap},
-		{"client.id", client_id},
-		{"enable.idempotence", "true"},
-		{"acks", "all"},
-		{"linger.ms", "5"},
-		{"message.timeout.ms", o->cfg->msg_timeout_ms},
+	const char *const kv[] = {
+		"bootstrap.servers", o->cfg->bootstrap,
+		"client.id", client_id,
+		"enable.idempotence", "true",
+		"acks", "all",
+		"linger.ms", "5",
+		"message.timeout.ms", o->cfg->msg_timeout_ms,
+		/* Bounded memory: produce() waits (QUEUE_FULL) beyond 16 MB in flight. */
+		"queue.buffering.max.kbytes", "16384",
+		NULL,
 	};
-	rd_kafka_conf_t *conf =
-		connect_kafka_conf(o->opaque, kv, sizeof kv / sizeof kv[0], o->what, err, errlen);
+	rd_kafka_conf_t *conf = brook_kafka_conf(kv, o->opaque, o->what, err, errlen);
 	if (!conf)
 		return NULL;
 	rd_kafka_conf_set_dr_msg_cb(conf, o->on_delivery);

@@ -59,14 +59,16 @@ void brook_arena_reset(brook_arena *a)
 	brook_arena_chunk *c = a->head;
 	if (!c)
 		return;
-	/* Keep the oldest (first) chunk; free the rest. */
-	while (c->next) {
-		brook_arena_chunk *next = c->next;
-		free(c);
-		c = next;
+	/* Keep the newest chunk, the largest: an arena reset once per batch soon holds a
+	 * batch in one chunk and stops calling malloc at all. Free the older ones. */
+	brook_arena_chunk *old = c->next;
+	while (old) {
+		brook_arena_chunk *next = old->next;
+		free(old);
+		old = next;
 	}
+	c->next = NULL;
 	c->used = 0;
-	a->head = c;
 	a->total = 0;
 }
 

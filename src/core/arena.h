@@ -2,7 +2,7 @@
  * arena.h — a bump allocator for memory that dies all at once (one request, one batch).
  *
  * Allocations come from chunks that grow geometrically; nothing is freed individually;
- * brook_arena_reset() keeps the first chunk for reuse and brook_arena_release() frees
+ * brook_arena_reset() keeps the newest (largest) chunk for reuse and brook_arena_release() frees
  * everything. Out of memory aborts (core/mem.h). Alignment is that of max_align_t.
  */
 #ifndef BROOK_CORE_ARENA_H

@@ -50,6 +50,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "core/err.h"
+#include "core/kconf.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -97,15 +98,6 @@ static void klog_deadline(struct timespec *ts, int64_t timeout_ms)
 	}
 }
 
-/* librdkafka's log lines go through brook's log (they come from its own threads). */
-static void klog_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	brook_log_level lv = level <= 4 ? BROOK_LOG_WARN : level <= 6 ? BROOK_LOG_INFO
-									: BROOK_LOG_DEBUG;
-	brook_log(lv, LOG, "kafka %s: %s", fac, buf);
-}
-
 static void klog_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	(void)rk;
@@ -117,23 +109,6 @@ static void klog_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op
 	d->done = true;
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->mu);
-}
-
-static rd_kafka_conf_t *klog_conf(klog *l, const char *const *kv, char *err, size_t errlen)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char e[256];
-	for (size_t i = 0; kv[i]; i += 2) {
-		if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], e, sizeof e) != RD_KAFKA_CONF_OK) {
-			snprintf(err, errlen, "Kafka client setting %s=%s: %s", kv[i], kv[i + 1],
-				 e);
-			rd_kafka_conf_destroy(conf);
-			return NULL;
-		}
-	}
-	rd_kafka_conf_set_log_cb(conf, klog_rdkafka_log);
-	rd_kafka_conf_set_opaque(conf, l);
-	return conf;
 }
 
 static rd_kafka_t *klog_client(klog *l, rd_kafka_type_t type, char *err, size_t errlen)
@@ -157,8 +132,8 @@ static rd_kafka_t *klog_client(klog *l, rd_kafka_type_t type, char *err, size_t 
 		"log.connection.close", "false",
 		NULL,
 	};
-	rd_kafka_conf_t *conf = klog_conf(l, type == RD_KAFKA_PRODUCER ? prod_kv : cons_kv, err,
-					  errlen);
+	rd_kafka_conf_t *conf = brook_kafka_conf(type == RD_KAFKA_PRODUCER ? prod_kv : cons_kv,
+						  l, "Kafka client", err, errlen);
 	if (!conf)
 		return NULL;
 	if (type == RD_KAFKA_PRODUCER)

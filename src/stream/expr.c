@@ -22,6 +22,10 @@
  *     turns out wrong is a per-record error, never undefined behaviour.
  *   - Evaluation allocates only from the caller's arena (results of string functions,
  *     rendered text); strings read from the record point into the record.
+ *   - Records are read as brook_jnode trees (core/jdoc.h) only: expr_eval_node() is
+ *     the evaluator; expr_eval() converts a jansson record into nodes in the caller's
+ *     arena (strings still point into the jansson tree) and calls it, so both give
+ *     the same values and the same messages.
  *
  * Errors: compile errors "column N: what"; evaluation errors name the path or the
  * sub-expression and what was wrong with the value.
@@ -39,6 +43,7 @@
 #include <openssl/evp.h>
 
 #include "core/err.h"
+#include "core/jdoc.h"
 #include "core/mem.h"
 #include "core/text.h"
 #include "core/timeutil.h"
@@ -104,6 +109,7 @@ struct node {
 	expr_value lit;   /* N_LIT */
 	const char *path; /* N_PATH: the segments joined with '.' (for messages) */
 	const char **segs;
+	size_t *seglens;
 	size_t nsegs;
 	node **args; /* operands; N_CASE: when, then, ..., [else] */
 	size_t nargs;
@@ -633,7 +639,7 @@ static bool want_bool(parser *p, const node *x, const char *what)
 /* ---- functions: table and type checks ------------------------------------------------ */
 
 typedef struct evctx {
-	const json_t *rec;
+	const brook_jnode *rec;
 	brook_arena *a;
 	char *err;
 	size_t errlen;
@@ -984,6 +990,9 @@ static node *parse_path(parser *p)
 	n->segs = brook_arena_alloc(p->a, nsegs * sizeof *n->segs);
 	memcpy(n->segs, segs, nsegs * sizeof *segs);
 	n->nsegs = nsegs;
+	n->seglens = brook_arena_alloc(p->a, nsegs * sizeof *n->seglens);
+	for (size_t i = 0; i < nsegs; i++)
+		n->seglens[i] = strlen(segs[i]);
 
 	char rerr[256];
 	expr_type t = EXPR_ANY;
@@ -1693,27 +1702,6 @@ static void to_text(evctx *c, const expr_value *v, const char **s, size_t *n)
 	*n = k;
 }
 
-static const char *json_kind(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "?";
-}
-
 static bool ts_in_range(int64_t ms)
 {
 	return ms >= TS_MIN && ms <= TS_MAX;
@@ -1732,22 +1720,22 @@ static bool parse_iso(const char *s, size_t n, int64_t *ms)
 
 static int ev_path(const node *n, evctx *c, expr_value *out)
 {
-	const json_t *j = c->rec;
+	const brook_jnode *j = c->rec;
 	for (size_t i = 0; i < n->nsegs && j; i++) {
-		if (json_is_null(j)) {
+		if (j->type == BROOK_J_NULL) {
 			j = NULL;
 			break;
 		}
-		if (!json_is_object(j)) {
+		if (j->type != BROOK_J_OBJECT) {
 			if (i == 0)
 				return eerr(c, "%s: the record is %s, not an object", n->path,
-				            json_kind(j));
+				            brook_jtype_kind(j->type));
 			return eerr(c, "%s: '%s' is %s, not an object", n->path, n->segs[i - 1],
-			            json_kind(j));
+			            brook_jtype_kind(j->type));
 		}
-		j = json_object_get(j, n->segs[i]);
+		j = brook_jnode_get(j, n->segs[i], n->seglens[i]);
 	}
-	if (!j || json_is_null(j)) {
+	if (!j || j->type == BROOK_J_NULL) {
 		if (!n->nullable)
 			return eerr(c, "%s: %s", n->path, j ? "null" : "missing");
 		set_null(out);
@@ -1755,69 +1743,73 @@ static int ev_path(const node *n, evctx *c, expr_value *out)
 	}
 	expr_type t = n->type;
 	if (t == EXPR_ANY) {
-		switch (json_typeof(j)) {
-		case JSON_STRING:
+		switch (j->type) {
+		case BROOK_J_STRING:
 			t = EXPR_STRING;
 			break;
-		case JSON_INTEGER:
+		case BROOK_J_INT:
 			t = EXPR_INT;
 			break;
-		case JSON_REAL:
+		case BROOK_J_REAL:
 			t = EXPR_DOUBLE;
 			break;
-		case JSON_TRUE:
-		case JSON_FALSE:
+		case BROOK_J_TRUE:
+		case BROOK_J_FALSE:
 			t = EXPR_BOOL;
 			break;
 		default:
-			return eerr(c, "%s: expected a scalar, got %s", n->path, json_kind(j));
+			return eerr(c, "%s: expected a scalar, got %s", n->path,
+			            brook_jtype_kind(j->type));
 		}
 	}
 	out->type = t;
 	switch (t) {
 	case EXPR_STRING:
-		if (!json_is_string(j))
+		if (j->type != BROOK_J_STRING)
 			break;
-		set_str(out, json_string_value(j), json_string_length(j));
+		set_str(out, j->u.s.p, j->u.s.n);
 		return BROOK_OK;
 	case EXPR_INT:
-		if (json_is_real(j))
+		if (j->type == BROOK_J_REAL)
 			return eerr(c, "%s: expected int, got a non-integer number", n->path);
-		if (!json_is_integer(j))
+		if (j->type != BROOK_J_INT)
 			break;
-		out->u.i = json_integer_value(j);
+		out->u.i = j->u.i;
 		return BROOK_OK;
 	case EXPR_DOUBLE:
-		if (!json_is_number(j))
+		if (j->type == BROOK_J_INT)
+			out->u.d = (double)j->u.i;
+		else if (j->type == BROOK_J_REAL)
+			out->u.d = j->u.d;
+		else
 			break;
-		out->u.d = json_number_value(j);
 		return BROOK_OK;
 	case EXPR_BOOL:
-		if (!json_is_boolean(j))
+		if (j->type != BROOK_J_TRUE && j->type != BROOK_J_FALSE)
 			break;
-		out->u.b = json_is_true(j);
+		out->u.b = j->type == BROOK_J_TRUE;
 		return BROOK_OK;
 	case EXPR_TIMESTAMP:
-		if (json_is_integer(j)) {
-			out->u.ts_ms = json_integer_value(j);
+		if (j->type == BROOK_J_INT) {
+			out->u.ts_ms = j->u.i;
 			if (!ts_in_range(out->u.ts_ms))
 				return eerr(c, "%s: timestamp %" PRId64 " out of range", n->path,
 				            out->u.ts_ms);
 			return BROOK_OK;
 		}
-		if (!json_is_string(j))
+		if (j->type != BROOK_J_STRING)
 			break;
-		if (!parse_iso(json_string_value(j), json_string_length(j), &out->u.ts_ms))
+		if (!parse_iso(j->u.s.p, j->u.s.n, &out->u.ts_ms))
 			return eerr(c, "%s: expected timestamp, got %s", n->path,
-			            quote(json_string_value(j), json_string_length(j)).s);
+			            quote(j->u.s.p, j->u.s.n).s);
 		return BROOK_OK;
 	case EXPR_UUID: {
 		brook_uuid u;
-		if (!json_is_string(j))
+		if (j->type != BROOK_J_STRING)
 			break;
-		if (brook_uuid_parse(json_string_value(j), json_string_length(j), &u))
+		if (brook_uuid_parse(j->u.s.p, j->u.s.n, &u))
 			return eerr(c, "%s: expected uuid, got %s", n->path,
-			            quote(json_string_value(j), json_string_length(j)).s);
+			            quote(j->u.s.p, j->u.s.n).s);
 		memcpy(out->u.uuid, u.b, 16);
 		return BROOK_OK;
 	}
@@ -1825,7 +1817,8 @@ static int ev_path(const node *n, evctx *c, expr_value *out)
 		set_null(out);
 		return BROOK_OK;
 	}
-	return eerr(c, "%s: expected %s, got %s", n->path, expr_type_name(n->type), json_kind(j));
+	return eerr(c, "%s: expected %s, got %s", n->path, expr_type_name(n->type),
+	            brook_jtype_kind(j->type));
 }
 
 static double as_double(const expr_value *v)
@@ -2207,8 +2200,8 @@ static int ev(const node *n, evctx *c, expr_value *out)
 	return eerr(c, "internal error: unknown node");
 }
 
-int expr_eval(const expr *e, const json_t *record, brook_arena *a, expr_value *out, char *err,
-              size_t errlen)
+int expr_eval_node(const expr *e, const brook_jnode *record, brook_arena *a, expr_value *out,
+                   char *err, size_t errlen)
 {
 	evctx c = {record, a, err, errlen, e->text, a->total};
 	if (ev(e->root, &c, out)) {
@@ -2217,6 +2210,12 @@ int expr_eval(const expr *e, const json_t *record, brook_arena *a, expr_value *o
 	}
 	coerce(e->root, out);
 	return BROOK_OK;
+}
+
+int expr_eval(const expr *e, const json_t *record, brook_arena *a, expr_value *out, char *err,
+              size_t errlen)
+{
+	return expr_eval_node(e, brook_jdoc_from_json(record, a), a, out, err, errlen);
 }
 
 /* ---- functions: evaluation ----------------------------------------------------------- */

@@ -11,8 +11,9 @@
  * Lifecycle: expr_compile() parses and type-checks the text once, at load time (input
  * paths are resolved through the caller's resolver, so a typo is a start-up error); the
  * compiled expr is immutable and may be evaluated by any number of threads at once with
- * expr_eval(), once per record, against that record and a caller-owned arena the caller
- * resets between records. expr_free() releases it.
+ * expr_eval() (a jansson record) or expr_eval_node() (a brook_jnode document), once per
+ * record, against that record and a caller-owned arena the caller resets between
+ * records. expr_free() releases it.
  *
  * Types: every expression has a static type (expr_result_type), EXPR_ANY when it depends
  * on untyped input, and a static nullability (expr_nullable). Values never have type
@@ -38,6 +39,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/jdoc.h"
 
 #define EXPR_MAX_TEXT   65536 /* bytes of expression text */
 #define EXPR_MAX_DEPTH  64    /* nesting: parentheses, calls, case, unary operators */
@@ -93,6 +95,12 @@ bool expr_nullable(const expr *e);         /* may it evaluate to null? */
  * err. Results may live in a (the caller resets it per record). */
 int expr_eval(const expr *e, const json_t *record, brook_arena *a, expr_value *out, char *err,
               size_t errlen);
+/* The same against a parsed document (core/jdoc.h): the evaluator itself. expr_eval()
+ * converts its record into nodes in a first (per call: a caller evaluating several
+ * expressions over one record should convert once and use this). A NULL record is one
+ * with every path missing. */
+int expr_eval_node(const expr *e, const brook_jnode *record, brook_arena *a, expr_value *out,
+                   char *err, size_t errlen);
 void expr_free(expr *e);
 
 /*

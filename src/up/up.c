@@ -466,11 +466,14 @@ int brook_up_run(const brook_config *cfg, const brook_up_opts *opts)
 	if (so.backoff_max_ms < 500)
 		so.backoff_max_ms = 500;
 	up_supervisor *s = up_supervisor_new(&so);
+	const char *level = brook_config_str(cfg, "log.level");
+	bool quiet = level && (!strcmp(level, "warn") || !strcmp(level, "error") ||
+			       !strcmp(level, "off"));
 	char dataset[4200];
 	snprintf(dataset, sizeof dataset, "data=%s", r.data);
 	for (size_t i = 0; i < r.nrun; i++) {
 		const struct part *p = r.run[i];
-		const char **argv = brook_calloc(opts->npass + 6, sizeof *argv);
+		const char **argv = brook_calloc(opts->npass + 8, sizeof *argv);
 		size_t a = 0;
 		argv[a++] = "brook";
 		argv[a++] = p->name;
@@ -478,6 +481,12 @@ int brook_up_run(const brook_config *cfg, const brook_up_opts *opts)
 		argv[a++] = p->data_opt ? r.data : dataset;
 		for (size_t k = 0; k < opts->npass; k++)
 			argv[a++] = opts->pass[k];
+		/* Parts log at least at info, whatever up's own level: their ready lines are
+		 * info lines, and their log files should say what happened. */
+		if (quiet) {
+			argv[a++] = "--log-level";
+			argv[a++] = "info";
+		}
 		argv[a] = NULL;
 		up_supervisor_add(s, p->name, argv);
 		free(argv);

@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/jdoc.h"
 #include "core/text.h"
 #include "stream/expr.h"
 
@@ -119,10 +120,34 @@ static void compile_err(const char *text, const char *want)
 		fail_msg("compile '%s': error '%s' lacks '%s'", text, errbuf, want);
 }
 
+/* The same evaluation over the document parsed by core/jdoc (expr_eval_node): the
+ * text form, "null" or "error: <reason>" in out. */
+static void run_node(const expr *e, const char *json, char *out, size_t outlen)
+{
+	brook_arena a = BROOK_ARENA_INIT;
+	brook_buf b = BROOK_BUF_INIT;
+	char why[512];
+	expr_value v;
+	const brook_jnode *doc = brook_jdoc_parse(json, strlen(json), &a, why, sizeof why);
+
+	if (!doc)
+		fail_msg("jdoc parse: %s", why);
+	if (expr_eval_node(e, doc, &a, &v, why, sizeof why) != BROOK_OK)
+		snprintf(out, outlen, "error: %s", why);
+	else if (!expr_value_to_text(&v, &b))
+		snprintf(out, outlen, "null");
+	else
+		snprintf(out, outlen, "%s", b.data);
+	brook_buf_release(&b);
+	brook_arena_release(&a);
+}
+
 /* Evaluates text against json (record_json when NULL): its text form, "null", or
- * "error: <reason>". */
+ * "error: <reason>". Evaluating over a jdoc parse of the same text must give the same
+ * (except now(), which moves). */
 static const char *run_on(const char *text, const char *json)
 {
+	char node_out[sizeof outbuf];
 	json_error_t jerr;
 	json_t *rec = json_loads(json ? json : record_json, 0, &jerr);
 	brook_arena a = BROOK_ARENA_INIT;
@@ -146,6 +171,12 @@ static const char *run_on(const char *text, const char *json)
 		assert_int_equal(v.type, expr_result_type(e));
 	if (v.type == EXPR_NULL && !strstr(outbuf, "error"))
 		assert_true(expr_nullable(e));
+	if (!strstr(text, "now(")) {
+		run_node(e, json ? json : record_json, node_out, sizeof node_out);
+		if (strcmp(node_out, outbuf) != 0)
+			fail_msg("'%s': jansson gives '%s', jdoc gives '%s'", text, outbuf,
+			         node_out);
+	}
 	brook_buf_release(&b);
 	brook_arena_release(&a);
 	expr_free(e);
@@ -895,6 +926,25 @@ static void test_values(void **state)
 	v.u.s.n = 0;
 	assert_true(expr_value_to_text(&v, &b));
 	assert_string_equal(b.data, "");
+	/* over a jdoc document: strings point into its nodes; a NULL record is empty */
+	{
+		brook_arena da = BROOK_ARENA_INIT;
+		const brook_jnode *doc = brook_jdoc_parse(record_json, strlen(record_json), &da,
+		                                          errbuf, sizeof errbuf);
+		assert_non_null(doc);
+		e = compile_ok("name.first");
+		assert_int_equal(expr_eval_node(e, doc, &a, &v, errbuf, sizeof errbuf), BROOK_OK);
+		assert_ptr_equal(v.u.s.p, brook_jnode_get(brook_jnode_get(doc, "name", 4), "first",
+		                                          5)->u.s.p);
+		assert_int_equal(expr_eval_node(e, NULL, &a, &v, errbuf, sizeof errbuf), BROOK_ERR);
+		assert_string_equal(errbuf, "name.first: missing");
+		expr_free(e);
+		e = compile_ok("coalesce(email, 'none')");
+		assert_int_equal(expr_eval_node(e, NULL, &a, &v, errbuf, sizeof errbuf), BROOK_OK);
+		assert_true(v.type == EXPR_STRING && v.u.s.n == 4);
+		expr_free(e);
+		brook_arena_release(&da);
+	}
 	/* errlen 0 is allowed */
 	e = compile_ok("n / 0");
 	assert_int_equal(expr_eval(e, rec, &a, &v, NULL, 0), BROOK_ERR);

@@ -1,0 +1,326 @@
+#!/usr/bin/python3
+"""bench_pipeline — the whole pipeline under `brook up`, end to end, beside the reference
+tutorial's own approach measured in the same run.
+
+  ready       time from `brook up` to its ready line: first start (initdb included)
+              and a restart on the same data dir
+  sustained   N users COPYed into staging.raw_users at once; time until the last row is
+              acknowledged by the store (the stream job's records_out): staging insert →
+              connector → broker → registry-framed Avro → stream job → CQL store
+  stream      the stream job alone over a topic already holding N records (a new
+              consumer group), beside the baseline
+  baseline    the reference tutorial's approach: a Python consumer (kafka-python, from a
+              JSON copy of the same users, as the tutorial keeps JSON in Kafka) inserting
+              row by row with the DataStax driver into the same broker and store
+  latency     5,000 users/s staged in 100 ms slices for DURATION seconds; p50/p99 of the
+              stream job's end-to-end histogram (staging fetch time → store ack; linear
+              within buckets)
+  rss         resident memory of `brook up` and its children except PostgreSQL: at idle
+              and the peak under load (sampled every 0.2 s)
+
+Usage: bench_pipeline.py [--records N] [--baseline-records N] [--duration S]
+Environment: BROOK_BIN (default build/brook).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+os.environ.setdefault("BROOK_BIN", os.path.join(HERE, "..", "build", "brook"))
+import uptest  # noqa: E402
+
+BROOK = uptest.BROOK
+COLS = ("id", "first_name", "last_name", "gender", "address", "post_code", "email",
+        "username", "dob", "registered_date", "phone", "picture")
+
+
+def sample_user(up):
+    url = "http://127.0.0.1:%d/api/?results=1&seed=bench" % up.ports["randomuser"]
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())["results"][0]
+
+
+def copy_text(template, first, n, fetched_at="now"):
+    """COPY rows for users first..first+n-1 (distinct login.uuid)."""
+    lines = []
+    for i in range(first, first + n):
+        template["login"]["uuid"] = str(uuid.UUID(int=i))
+        p = json.dumps(template).replace("\\", "\\\\")
+        ts = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + ".%03d+00" % (
+            int(time.time() * 1000) % 1000) if fetched_at == "now" else fetched_at
+        lines.append("bench/run/t\t%d\t%s\thttp://bench/\t%s\n" % (i // 1000, ts, p))
+    return "".join(lines)
+
+
+COPY_SQL = ("COPY staging.raw_users (run_id, batch_no, fetched_at, source_url, payload) "
+            "FROM STDIN;\n")
+
+
+class Psql:
+    """One psql session fed through stdin (COPY blocks as they come)."""
+
+    def __init__(self, up):
+        self.p = subprocess.Popen([BROOK, "psql"] + up.client_args() + ["-q"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+
+    def copy(self, text):
+        self.p.stdin.write(COPY_SQL + text + "\\.\n")
+        self.p.stdin.flush()
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+def metrics(up):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % up.ports["stream"],
+                                    timeout=5) as r:
+            return r.read().decode()
+    except OSError:
+        return ""
+
+
+def metric_sum(text, name):
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def histogram(text, name):
+    """[(le, cumulative count)] of a histogram (summed over label sets)."""
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith(name + "_bucket{"):
+            le = line[line.index('le="') + 4:]
+            le = le[:le.index('"')]
+            v = float(line.rsplit(" ", 1)[1])
+            key = float("inf") if le == "+Inf" else float(le)
+            buckets[key] = buckets.get(key, 0) + v
+    return sorted(buckets.items())
+
+
+def quantile(before, after, q):
+    b = dict(before)
+    d = [(le, c - b.get(le, 0)) for le, c in after]
+    total = d[-1][1] if d else 0
+    if not total:
+        return float("nan")
+    want = q * total
+    prev_le, prev_c = 0.0, 0.0
+    for le, c in d:
+        if c >= want:
+            if le == float("inf"):
+                return prev_le
+            return prev_le + (le - prev_le) * (want - prev_c) / max(c - prev_c, 1e-9)
+        prev_le, prev_c = le, c
+    return prev_le
+
+
+def rss_parts(up):
+    """{part: VmRSS MB} of up ("up") and its children except the PostgreSQL part."""
+    pids = {"up": up.pid}
+    pids.update((part, pid) for part, pid in up.child_pids().items() if part != "postgres")
+    out = {}
+    for part, pid in pids.items():
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        out[part] = int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
+    return out
+
+
+def rss_mb(up):
+    return sum(rss_parts(up).values())
+
+
+class RssSampler(threading.Thread):
+    """The peak of the sum, and each part's own peak."""
+
+    def __init__(self, up):
+        super().__init__(daemon=True)
+        self.up, self.peak, self.parts, self.stop_flag = up, 0.0, {}, False
+
+    def run(self):
+        while not self.stop_flag:
+            parts = rss_parts(self.up)
+            self.peak = max(self.peak, sum(parts.values()))
+            for k, v in parts.items():
+                self.parts[k] = max(self.parts.get(k, 0.0), v)
+            time.sleep(0.2)
+
+
+def wait_out(up, target, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if metric_sum(metrics(up), "brook_stream_records_out_total") >= target:
+            return time.monotonic()
+        time.sleep(0.05)
+    raise SystemExit("bench: the stream job did not store %d rows in %d s" % (target, timeout))
+
+
+def baseline(up, template, n):
+    """The tutorial's consumer: kafka-python + json + DataStax driver, row by row."""
+    from cassandra.cluster import Cluster
+    from kafka import KafkaConsumer, KafkaProducer
+    bootstrap = "127.0.0.1:%d" % up.ports["broker"]
+    prod = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    for i in range(n):
+        template["login"]["uuid"] = str(uuid.UUID(int=10**9 + i))
+        prod.send("users_json", json.dumps(template).encode())
+    prod.flush()
+    prod.close()
+    cluster = Cluster(["127.0.0.1"], port=up.ports["store"], protocol_version=4)
+    session = cluster.connect()
+    session.execute("CREATE TABLE IF NOT EXISTS spark_streams.created_users_py (id uuid "
+                    "PRIMARY KEY, first_name text, last_name text, gender text, address text,"
+                    " post_code text, email text, username text, dob text, "
+                    "registered_date text, phone text, picture text)")
+    insert = session.prepare("INSERT INTO spark_streams.created_users_py (%s) VALUES (%s)" % (
+        ", ".join(COLS), ", ".join("?" * len(COLS))))
+    cons = KafkaConsumer("users_json", bootstrap_servers=bootstrap, group_id="bench-py",
+                         auto_offset_reset="earliest", enable_auto_commit=True)
+    done = 0
+    t0 = time.monotonic()
+    while done < n:
+        for recs in cons.poll(timeout_ms=500).values():
+            for m in recs:
+                u = json.loads(m.value)
+                loc = u["location"]
+                session.execute(insert, (
+                    uuid.uuid5(uuid.NAMESPACE_URL, u["login"]["uuid"]), u["name"]["first"],
+                    u["name"]["last"], u["gender"],
+                    "%s %s, %s, %s, %s" % (loc["street"]["number"], loc["street"]["name"],
+                                           loc["city"], loc["state"], loc["country"]),
+                    str(loc["postcode"]), u["email"], u["login"]["username"],
+                    u["dob"]["date"], u["registered"]["date"], u["phone"],
+                    u["picture"]["medium"]))
+                done += 1
+    elapsed = time.monotonic() - t0
+    cons.close()
+    cluster.shutdown()
+    return n / elapsed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=200000)
+    ap.add_argument("--baseline-records", type=int, default=10000)
+    ap.add_argument("--duration", type=int, default=20)
+    args = ap.parse_args()
+    N = args.records
+
+    # ---- ready time ------------------------------------------------------------------
+    up = uptest.Up(sets=["log.level=warn"])
+    t0 = time.monotonic()
+    up.start()
+    ready_first = time.monotonic() - t0
+    data = up.data_dir
+    up.stop()
+    up = uptest.Up(data_dir=data, ports=up.ports)
+    t0 = time.monotonic()
+    up.start()
+    ready_again = time.monotonic() - t0
+    print("ready: first start (initdb) %.2f s, restart %.2f s" % (ready_first, ready_again))
+
+    try:
+        time.sleep(3)
+        idle = rss_mb(up)
+        template = sample_user(up)
+        sampler = RssSampler(up)
+        sampler.start()
+
+        # ---- sustained, staging → store ---------------------------------------------
+        text = copy_text(dict(template), 1, N)
+        psql = Psql(up)
+        t0 = time.monotonic()
+        psql.copy(text)
+        psql.close()
+        t_staged = time.monotonic()
+        t_done = wait_out(up, N, 600)
+        e2e_rate = N / (t_done - t0)
+        print("sustained: %d users staging -> store in %.2f s = %.0f users/s "
+              "(COPY took %.2f s)" % (N, t_done - t0, e2e_rate, t_staged - t0))
+
+        # ---- latency at 5,000 users/s ------------------------------------------------
+        before = histogram(metrics(up), "brook_stream_end_to_end_seconds")
+        out0 = metric_sum(metrics(up), "brook_stream_records_out_total")
+        psql = Psql(up)
+        first = N + 1
+        slices = args.duration * 10
+        t0 = time.monotonic()
+        for k in range(slices):
+            psql.copy(copy_text(dict(template), first + 500 * k, 500))
+            delay = t0 + (k + 1) * 0.1 - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        psql.close()
+        rate = 500 * slices / (time.monotonic() - t0)
+        wait_out(up, out0 + 500 * slices, 120)
+        after = histogram(metrics(up), "brook_stream_end_to_end_seconds")
+        p50, p99 = quantile(before, after, 0.5), quantile(before, after, 0.99)
+        sampler.stop_flag = True
+        sampler.join()
+        print("latency at %.0f users/s for %d s: p50 %.0f ms, p99 %.0f ms" % (
+            rate, args.duration, p50 * 1000, p99 * 1000))
+        print("rss (up + children, PostgreSQL excluded): idle %.0f MB, peak under load "
+              "%.0f MB (%s)" % (idle, sampler.peak, ", ".join(
+                  "%s %.0f" % kv for kv in sorted(sampler.parts.items()))))
+
+        # ---- the stream job alone, and the baseline ------------------------------------
+        total = N + 500 * slices
+        sets = []
+        for kv in up.port_sets:
+            sets += ["--set", kv]
+        # A second stream process, in its own group, over the whole topic.
+        port = uptest.free_ports(1)[0]
+        p = subprocess.Popen([BROOK, "stream", "--data", data, "--config",
+                              write_group_config(data), "--log-level", "warn"] + sets +
+                             ["--set", "stream.metrics_listen=127.0.0.1:%d" % port])
+        t0 = time.monotonic()
+        probe = type("P", (), {"ports": {"stream": port}})()
+        wait_out(probe, total, 600)
+        stream_rate = total / (time.monotonic() - t0)
+        p.terminate()
+        p.wait()
+        py_rate = baseline(up, dict(template), args.baseline_records)
+        print("stream job alone: %d records in a new group = %.0f records/s" % (
+            total, stream_rate))
+        print("baseline (kafka-python + DataStax driver, row by row): %.0f records/s" %
+              py_rate)
+        print("ratio: stream/baseline %.1fx, end-to-end/baseline %.1fx" % (
+            stream_rate / py_rate, e2e_rate / py_rate))
+    finally:
+        up.stop()
+        up.cleanup()
+
+
+def write_group_config(data):
+    """The built-in `users` job (config/brook.yaml's stream section) in another consumer
+    group, so it reads the whole topic again, writing to the same table (upserts)."""
+    with open(os.path.join(HERE, "..", "config", "brook.yaml")) as f:
+        text = f.read()
+    section = text[text.index("\nstream:\n") + 1:]
+    marker = "        topics: [users_created]\n"
+    assert marker in section, "config/brook.yaml: the users job's topics line moved"
+    section = section.replace(marker, marker + "        group: bench-stream\n")
+    path = os.path.join(data, "bench-stream.yaml")
+    with open(path, "w") as f:
+        f.write(section)
+    return path
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+/*
+ * jdoc.h — a read-only JSON document (DOM) in an arena: parse once, look up, drop all
+ * at once with the arena.
+ *
+ * Why: the stream processor parses one small document per record, reads a dozen paths
+ * and throws it away. jansson pays a malloc per node and hashes every key; a jdoc is a
+ * tree of brook_jnode allocated with bump allocation from a caller-owned brook_arena
+ * (reset per micro-batch), objects are plain arrays searched linearly.
+ *
+ * Invariants: nodes are immutable after parsing; strings (values and keys) are UTF-8,
+ * NUL-terminated, and carry their length (a string may contain "\u0000", so use the
+ * length); an object's members keep their document order and may repeat a key (the
+ * last one wins on lookup, as in jansson); nesting is at most BROOK_JDOC_MAX_DEPTH.
+ *
+ * Accepted text: strict RFC 8259 (no comments, no trailing garbage, only space, tab, LF
+ * and CR as whitespace), any value at the top level. Compared with jansson json_loadb:
+ *   - integers outside int64 become BROOK_J_REAL (jansson rejects them);
+ *   - "\u0000" in a string is accepted (jansson rejects it without JSON_ALLOW_NUL);
+ *   - a scalar at the top level is accepted (jansson needs JSON_DECODE_ANY);
+ *   - nesting deeper than 128 is rejected (jansson allows 2048).
+ * Everything else (UTF-8 without overlong forms or surrogates, surrogate escapes only
+ * in pairs, reals beyond double rejected, duplicate keys) is as jansson does it.
+ *
+ * Errors: NULL with a message in err: yajl's (or ours) and the byte offset,
+ * e.g. "trailing garbage at byte 12".
+ *
+ * Threads: a brook_jdoc_parser is single-threaded; the nodes may be read by any thread.
+ */
+#ifndef BROOK_CORE_JDOC_H
+#define BROOK_CORE_JDOC_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+
+#define BROOK_JDOC_MAX_DEPTH 128
+
+typedef enum brook_jtype {
+	BROOK_J_NULL,
+	BROOK_J_FALSE,
+	BROOK_J_TRUE,
+	BROOK_J_INT,
+	BROOK_J_REAL,
+	BROOK_J_STRING,
+	BROOK_J_ARRAY,
+	BROOK_J_OBJECT,
+} brook_jtype;
+
+typedef struct brook_jnode brook_jnode;
+struct brook_jnode {
+	brook_jtype type;
+	union {
+		int64_t i; /* BROOK_J_INT */
+		double d;  /* BROOK_J_REAL */
+		struct {
+			const char *p; /* UTF-8, NUL-terminated too */
+			size_t n;
+		} s;
+		struct {
+			size_t n;
+			const char **keys; /* NUL-terminated too */
+			size_t *klen;
+			const brook_jnode **vals;
+		} o;
+		struct {
+			size_t n;
+			const brook_jnode **items;
+		} a;
+	} u;
+};
+
+/* A reusable parser: its scratch stack lives across parses, so a hot loop allocates
+ * only from the arena (and yajl's few small buffers per parse). */
+typedef struct brook_jdoc_parser brook_jdoc_parser;
+
+brook_jdoc_parser *brook_jdoc_parser_new(void);
+void brook_jdoc_parser_free(brook_jdoc_parser *p);
+/* Parses len bytes (one JSON value, nothing after it but whitespace) into nodes in a.
+ * The root, or NULL with a message in err. text need not outlive the nodes. */
+const brook_jnode *brook_jdoc_parser_parse(brook_jdoc_parser *p, const char *text, size_t len,
+                                           brook_arena *a, char *err, size_t errlen);
+
+/* The same with a parser of its own (for cold paths). */
+const brook_jnode *brook_jdoc_parse(const char *text, size_t len, brook_arena *a, char *err,
+                                    size_t errlen);
+
+/* Converts a jansson value into nodes in a; strings and keys point into j, so j must
+ * outlive the nodes. NULL for NULL. */
+const brook_jnode *brook_jdoc_from_json(const json_t *j, brook_arena *a);
+
+/* Object member lookup; the last member with that key. NULL when obj is not an object
+ * or has no such key. */
+const brook_jnode *brook_jnode_get(const brook_jnode *obj, const char *key, size_t klen);
+
+/* "null", "boolean", "number", "string", "array", "object" (as in error messages). */
+const char *brook_jtype_kind(brook_jtype t);
+
+#endif
