@@ -15,8 +15,9 @@ tutorial's own approach measured in the same run.
   latency     5,000 users/s staged in 100 ms slices for DURATION seconds; p50/p99 of the
               stream job's end-to-end histogram (staging fetch time → store ack; linear
               within buckets)
-  rss         resident memory of `brook up` and its children except PostgreSQL: at idle
-              and the peak under load (sampled every 0.2 s)
+  memory      `brook up` and its children except PostgreSQL, at idle and the peak under
+              load (sampled every 0.2 s): PSS summed (shared library pages divided among
+              the processes sharing them: the tree's real footprint) and RSS summed
 
 Usage: bench_pipeline.py [--records N] [--baseline-records N] [--duration S]
 Environment: BROOK_BIN (default build/brook).
@@ -126,24 +127,26 @@ def quantile(before, after, q):
     return prev_le
 
 
-def rss_parts(up):
-    """{part: VmRSS MB} of up ("up") and its children except the PostgreSQL part."""
+def rss_parts(up, field="Rss"):
+    """{part: MB} of up ("up") and its children except the PostgreSQL part: field Rss
+    (resident, shared library pages counted in every process) or Pss (proportional:
+    pages shared by n processes count 1/n in each, so the sum is the tree's memory)."""
     pids = {"up": up.pid}
     pids.update((part, pid) for part, pid in up.child_pids().items() if part != "postgres")
     out = {}
     for part, pid in pids.items():
         try:
-            with open("/proc/%d/status" % pid) as f:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field + ":"):
                         out[part] = int(line.split()[1]) / 1024.0
         except OSError:
             pass
     return out
 
 
-def rss_mb(up):
-    return sum(rss_parts(up).values())
+def rss_mb(up, field="Rss"):
+    return sum(rss_parts(up, field).values())
 
 
 class RssSampler(threading.Thread):
@@ -151,12 +154,13 @@ class RssSampler(threading.Thread):
 
     def __init__(self, up):
         super().__init__(daemon=True)
-        self.up, self.peak, self.parts, self.stop_flag = up, 0.0, {}, False
+        self.up, self.peak, self.peak_pss, self.parts, self.stop_flag = up, 0.0, 0.0, {}, False
 
     def run(self):
         while not self.stop_flag:
             parts = rss_parts(self.up)
             self.peak = max(self.peak, sum(parts.values()))
+            self.peak_pss = max(self.peak_pss, rss_mb(self.up, "Pss"))
             for k, v in parts.items():
                 self.parts[k] = max(self.parts.get(k, 0.0), v)
             time.sleep(0.2)
@@ -238,6 +242,7 @@ def main():
     try:
         time.sleep(3)
         idle = rss_mb(up)
+        idle_pss = rss_mb(up, "Pss")
         template = sample_user(up)
         sampler = RssSampler(up)
         sampler.start()
@@ -275,9 +280,10 @@ def main():
         sampler.join()
         print("latency at %.0f users/s for %d s: p50 %.0f ms, p99 %.0f ms" % (
             rate, args.duration, p50 * 1000, p99 * 1000))
-        print("rss (up + children, PostgreSQL excluded): idle %.0f MB, peak under load "
-              "%.0f MB (%s)" % (idle, sampler.peak, ", ".join(
-                  "%s %.0f" % kv for kv in sorted(sampler.parts.items()))))
+        print("memory (up + children, PostgreSQL excluded): PSS idle %.0f MB, peak under "
+              "load %.0f MB; RSS summed idle %.0f MB, peak %.0f MB (per part: %s)" % (
+                  idle_pss, sampler.peak_pss, idle, sampler.peak, ", ".join(
+                      "%s %.0f" % kv for kv in sorted(sampler.parts.items()))))
 
         # ---- the stream job alone, and the baseline ------------------------------------
         total = N + 500 * slices

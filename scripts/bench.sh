@@ -64,4 +64,8 @@ for b in "$BUILD"/bench_*; do
 	echo "== $name ${args[*]}" | tee -a "$out"
 	"$b" "${args[@]}" | tee -a "$out"
 done
+# The whole pipeline under `brook up` (its own ports and data dir), beside the reference
+# tutorial's Python consumer.
+echo "== bench_pipeline" | tee -a "$out"
+BROOK_BIN="$BUILD/brook" /usr/bin/python3 bench/bench_pipeline.py | tee -a "$out"
 echo "bench: results in $out (copy them into docs/BENCHMARKS.md with the date)"

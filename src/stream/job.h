@@ -19,7 +19,7 @@
  *                                       # (before `payload`): end-to-end latency start;
  *                                       # default: the Kafka record timestamp
  *           starting_offsets: earliest  # earliest | latest, for a group with no offsets
- *           max_batch_records: 5000     # records per micro-batch at most
+ *           max_batch_records: 2000     # records per micro-batch at most
  *           trigger: 200ms              # micro-batch interval; 0 = continuous (a batch
  *                                       # as soon as records are there)
  *         input: {...}                  # the mapped document's shape (below); optional
