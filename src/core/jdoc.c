@@ -34,6 +34,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "core/mem.h"
+#include "core/text.h"
 
 typedef struct member {
 	const char *k;
@@ -109,17 +110,6 @@ static bool utf8_ok(const unsigned char *s, size_t n)
 	return true;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The code unit of "\uXXXX" at s[i] (s[i] == '\\'), or -1. */
 static long u_escape(const char *s, size_t n, size_t i)
 {
@@ -127,7 +117,7 @@ static long u_escape(const char *s, size_t n, size_t i)
 	if (i > n || n - i < 6 || s[i] != '\\' || s[i + 1] != 'u')
 		return -1;
 	for (size_t j = 2; j < 6; j++) {
-		int h = hexval((unsigned char)s[i + j]);
+		int h = brook_hexval((unsigned char)s[i + j]);
 		if (h < 0)
 			return -1;
 		v = v << 4 | h;

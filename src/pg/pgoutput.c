@@ -15,22 +15,12 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rd.h"
+#include "core/text.h"
 
 /* Milliseconds from 1970-01-01 to 2000-01-01 UTC. */
 #define PGO_EPOCH_DIFF_MS INT64_C(946684800000)
 
 /* ---- LSNs and times ---- */
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* 1..8 hex digits ending at stop; returns the position after them or NULL. */
 static const char *parse_hex32(const char *s, char stop, uint32_t *v)
@@ -38,7 +28,7 @@ static const char *parse_hex32(const char *s, char stop, uint32_t *v)
 	uint32_t x = 0;
 	int n = 0;
 	for (; *s != stop; s++, n++) {
-		int d = hex_digit(*s);
+		int d = brook_hexval(*s);
 		if (d < 0 || n == 8)
 			return NULL;
 		x = x << 4 | (uint32_t)d;

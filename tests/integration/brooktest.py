@@ -8,6 +8,7 @@
   StoreUnderTest    `brook store`, plus its metrics URL and a DataStax Python driver
                     Cluster pointed at it (cassandra is imported only when asked for).
   LineCollector     drains a child's two pipes into a queue and a bounded log.
+  expected_row(u)   the created_users row the pipeline must store for randomuser record u.
 
 Contract assumed of every brook server: it prints a line containing "ready" and
 "127.0.0.1:PORT" (the bound port, also when PORT is 0) once it accepts connections; a
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 
 BROOK = os.environ.get("BROOK_BIN", "brook")
 VERBOSE = os.environ.get("BROOK_TEST_VERBOSE") == "1"
@@ -293,3 +295,20 @@ def quiet_driver_logs():
     logging.getLogger("cassandra").setLevel(logging.DEBUG if VERBOSE else logging.CRITICAL)
     if VERBOSE:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+
+def expected_row(u):
+    """The row the pipeline stores for a randomuser record u: the reference pipeline's
+    transformation (docs/STREAM.md), in Python."""
+    loc = u["location"]
+    return {
+        "id": uuid.uuid5(uuid.NAMESPACE_URL, u["login"]["uuid"]),
+        "first_name": u["name"]["first"], "last_name": u["name"]["last"],
+        "gender": u["gender"],
+        "address": "%s %s, %s, %s, %s" % (loc["street"]["number"], loc["street"]["name"],
+                                          loc["city"], loc["state"], loc["country"]),
+        "post_code": str(loc["postcode"]), "email": u["email"],
+        "username": u["login"]["username"], "dob": u["dob"]["date"],
+        "registered_date": u["registered"]["date"], "phone": u["phone"],
+        "picture": u["picture"]["medium"],
+    }

@@ -53,22 +53,6 @@ scheduler:
 """
 
 
-def expected_row(u):
-    """The reference transformation (docs/STREAM.md), in Python."""
-    loc = u["location"]
-    return {
-        "id": uuid.uuid5(uuid.NAMESPACE_URL, u["login"]["uuid"]),
-        "first_name": u["name"]["first"], "last_name": u["name"]["last"],
-        "gender": u["gender"],
-        "address": "%s %s, %s, %s, %s" % (loc["street"]["number"], loc["street"]["name"],
-                                          loc["city"], loc["state"], loc["country"]),
-        "post_code": str(loc["postcode"]), "email": u["email"],
-        "username": u["login"]["username"], "dob": u["dob"]["date"],
-        "registered_date": u["registered"]["date"], "phone": u["phone"],
-        "picture": u["picture"]["medium"],
-    }
-
-
 class EndToEnd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -159,7 +143,7 @@ class EndToEnd(unittest.TestCase):
         """Every user's row, stored and equal to the transformation."""
         want = {}
         for u in users:
-            row = expected_row(u)
+            row = brooktest.expected_row(u)
             want[row["id"]] = row
         deadline = time.monotonic() + timeout
         while True:

@@ -72,22 +72,6 @@ def user(i):
     }
 
 
-def expected_row(u):
-    """The reference pipeline's transformation (docs/STREAM.md), in Python."""
-    loc = u["location"]
-    return {
-        "id": uuid.uuid5(uuid.NAMESPACE_URL, u["login"]["uuid"]),
-        "first_name": u["name"]["first"], "last_name": u["name"]["last"],
-        "gender": u["gender"],
-        "address": "%s %s, %s, %s, %s" % (loc["street"]["number"], loc["street"]["name"],
-                                          loc["city"], loc["state"], loc["country"]),
-        "post_code": str(loc["postcode"]), "email": u["email"],
-        "username": u["login"]["username"], "dob": u["dob"]["date"],
-        "registered_date": u["registered"]["date"], "phone": u["phone"],
-        "picture": u["picture"]["medium"],
-    }
-
-
 class Registry(brooktest.ServerUnderTest):
     def __init__(self, bootstrap):
         super().__init__("registry", sets=["kafka.bootstrap=" + bootstrap], data_dir=False)
@@ -211,7 +195,7 @@ class StreamTest(unittest.TestCase):
         return {r.id: r._asdict() for r in res}
 
     def wait_rows(self, users, timeout=90):
-        want = {expected_row(u)["id"]: expected_row(u) for u in users}
+        want = {brooktest.expected_row(u)["id"]: brooktest.expected_row(u) for u in users}
         deadline = time.monotonic() + timeout
         while True:
             have = self.rows()
