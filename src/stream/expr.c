@@ -2394,6 +2394,25 @@ static int fn_substring(const node *n, evctx *c, expr_value *av, expr_value *out
 	return BROOK_OK;
 }
 
+/* The first occurrence of f[0..fl) in s[0..n), or NULL. Not memmem: sanitizer
+ * builds check memmem's whole haystack on every call, which makes a replace of many hits
+ * quadratic there; memchr is checked only up to what it finds. */
+static const char *find_bytes(const char *s, size_t n, const char *f, size_t fl)
+{
+	const char *end = s + n;
+	if (!fl)
+		return s;
+	while ((size_t)(end - s) >= fl) {
+		const char *q = memchr(s, f[0], (size_t)(end - s) - fl + 1);
+		if (!q)
+			return NULL;
+		if (!memcmp(q + 1, f + 1, fl - 1))
+			return q;
+		s = q + 1;
+	}
+	return NULL;
+}
+
 static int fn_replace(const node *n, evctx *c, expr_value *av, expr_value *out)
 {
 	const char *s, *f, *t;
@@ -2405,7 +2424,7 @@ static int fn_replace(const node *n, evctx *c, expr_value *av, expr_value *out)
 		set_str(out, s, sn);
 		return BROOK_OK;
 	}
-	for (const char *q = s; (q = memmem(q, sn - (size_t)(q - s), f, fl)); q += fl)
+	for (const char *q = s; (q = find_bytes(q, sn - (size_t)(q - s), f, fl)); q += fl)
 		cnt++;
 	if (cnt == 0) {
 		set_str(out, s, sn);
@@ -2419,7 +2438,7 @@ static int fn_replace(const node *n, evctx *c, expr_value *av, expr_value *out)
 		return BROOK_ERR;
 	size_t k = 0;
 	const char *q = s, *hit;
-	while ((hit = memmem(q, sn - (size_t)(q - s), f, fl))) {
+	while ((hit = find_bytes(q, sn - (size_t)(q - s), f, fl))) {
 		memcpy(r + k, q, (size_t)(hit - q));
 		k += (size_t)(hit - q);
 		if (tl)
@@ -2453,7 +2472,7 @@ static int fn_split_part(const node *n, evctx *c, expr_value *av, expr_value *ou
 	}
 	if (k < 0) { /* from the end: count the fields */
 		int64_t nf = 1;
-		for (const char *q = s; sn >= pl && (q = memmem(q, sn - (size_t)(q - s), sep, pl));
+		for (const char *q = s; sn >= pl && (q = find_bytes(q, sn - (size_t)(q - s), sep, pl));
 		     q += pl)
 			nf++;
 		k = nf + k + 1;
@@ -2465,7 +2484,7 @@ static int fn_split_part(const node *n, evctx *c, expr_value *av, expr_value *ou
 	const char *q = s;
 	for (int64_t i = 1; i < k; i++) {
 		const char *hit =
-		    sn - (size_t)(q - s) >= pl ? memmem(q, sn - (size_t)(q - s), sep, pl) : NULL;
+		    sn - (size_t)(q - s) >= pl ? find_bytes(q, sn - (size_t)(q - s), sep, pl) : NULL;
 		if (!hit) {
 			set_str(out, s, 0);
 			return BROOK_OK;
@@ -2473,7 +2492,7 @@ static int fn_split_part(const node *n, evctx *c, expr_value *av, expr_value *ou
 		q = hit + pl;
 	}
 	const char *hit =
-	    sn - (size_t)(q - s) >= pl ? memmem(q, sn - (size_t)(q - s), sep, pl) : NULL;
+	    sn - (size_t)(q - s) >= pl ? find_bytes(q, sn - (size_t)(q - s), sep, pl) : NULL;
 	set_str(out, q, hit ? (size_t)(hit - q) : sn - (size_t)(q - s));
 	return BROOK_OK;
 }

@@ -27,6 +27,17 @@
 
 enum { REC_ROW, REC_FILTERED, REC_DEAD };
 
+/* What one decode/map thread owns: the arena its records' documents and values live in
+ * until the batch is cleared, and its JSON parser. */
+typedef struct mapper {
+	struct stream_runner *r;
+	brook_arena arena;
+	brook_jdoc_parser *jp;
+	size_t from, to; /* the records it maps in this batch */
+	int rc;          /* BROOK_OK, or BROOK_AGAIN: stopped while the registry was away */
+	pthread_t thread;
+} mapper;
+
 typedef struct rec {
 	rd_kafka_message_t *m;
 	json_t *outer; /* the decoded value (JSON or Avro) */
@@ -59,8 +70,8 @@ struct stream_runner {
 
 	rec *recs;
 	size_t n, cap;
-	brook_arena arena;
-	brook_jdoc_parser *jp; /* payload documents */
+	mapper *mappers; /* env->threads of them; mapper 0 runs on the job's thread */
+	int n_mappers;
 
 	part *parts;
 	size_t n_parts;
@@ -136,7 +147,8 @@ static void batch_clear(stream_runner *r)
 		rd_kafka_message_destroy(x->m);
 	}
 	r->n = 0;
-	brook_arena_reset(&r->arena);
+	for (int i = 0; i < r->n_mappers; i++)
+		brook_arena_reset(&r->mappers[i].arena);
 }
 
 static void batch_add(stream_runner *r, rd_kafka_message_t *m)
@@ -277,16 +289,17 @@ static int decode(stream_runner *r, rec *x)
 	return BROOK_ERR;
 }
 
-static void map_record(stream_runner *r, rec *x)
+static void map_record(mapper *mp, rec *x)
 {
+	stream_runner *r = mp->r;
 	const stream_job *j = r->job;
 	char why[512];
 	expr_value v;
 
-	const brook_jnode *outer = brook_jdoc_from_json(x->outer, &r->arena);
+	const brook_jnode *outer = brook_jdoc_from_json(x->outer, &mp->arena);
 	x->event_ms = -1;
 	if (j->event_time) {
-		if (expr_eval_node(j->event_time, outer, &r->arena, &v, why, sizeof why) ==
+		if (expr_eval_node(j->event_time, outer, &mp->arena, &v, why, sizeof why) ==
 		    BROOK_OK) {
 			if (v.type == EXPR_TIMESTAMP)
 				x->event_ms = v.u.ts_ms;
@@ -303,7 +316,7 @@ static void map_record(stream_runner *r, rec *x)
 	if (j->payload) {
 		const brook_jnode *p = brook_jnode_get(outer, j->payload, strlen(j->payload));
 		if (p && p->type == BROOK_J_STRING) {
-			x->doc = brook_jdoc_parser_parse(r->jp, p->u.s.p, p->u.s.n, &r->arena, why,
+			x->doc = brook_jdoc_parser_parse(mp->jp, p->u.s.p, p->u.s.n, &mp->arena, why,
 							 sizeof why);
 			if (!x->doc) {
 				dead(x, "DECODE", "%s: not JSON: %s", j->payload, why);
@@ -318,7 +331,7 @@ static void map_record(stream_runner *r, rec *x)
 		}
 	}
 	if (j->where) {
-		if (expr_eval_node(j->where, x->doc, &r->arena, &v, why, sizeof why) != BROOK_OK) {
+		if (expr_eval_node(j->where, x->doc, &mp->arena, &v, why, sizeof why) != BROOK_OK) {
 			dead(x, "MAP", "where: %s", why);
 			return;
 		}
@@ -327,9 +340,9 @@ static void map_record(stream_runner *r, rec *x)
 			return;
 		}
 	}
-	x->vals = brook_arena_alloc(&r->arena, j->n_cols * sizeof *x->vals);
+	x->vals = brook_arena_alloc(&mp->arena, j->n_cols * sizeof *x->vals);
 	for (size_t c = 0; c < j->n_cols; c++) {
-		if (expr_eval_node(j->cols[c].e, x->doc, &r->arena, &x->vals[c], why,
+		if (expr_eval_node(j->cols[c].e, x->doc, &mp->arena, &x->vals[c], why,
 				   sizeof why) != BROOK_OK) {
 			dead(x, "MAP", "map.%s: %s", j->cols[c].name, why);
 			return;
@@ -422,6 +435,30 @@ static void commit(stream_runner *r)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Decode and map the mapper's share of the batch. A registry that does not answer holds
+ * it (back-off) until it answers or the job stops (rc BROOK_AGAIN). */
+static void *mapper_main(void *arg)
+{
+	mapper *mp = arg;
+	stream_runner *r = mp->r;
+	int64_t backoff = BACKOFF_FIRST_MS;
+	mp->rc = BROOK_OK;
+	for (size_t i = mp->from; i < mp->to; i++) {
+		rec *x = &r->recs[i];
+		int rc;
+		while ((rc = decode(r, x)) == BROOK_AGAIN) {
+			if (!nap(r, backoff)) {
+				mp->rc = BROOK_AGAIN;
+				return NULL;
+			}
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		}
+		if (rc == BROOK_OK)
+			map_record(mp, x);
+	}
+	return NULL;
+}
+
 /* BROOK_OK: the batch is done and committed. BROOK_AGAIN: stopping, nothing committed.
  * BROOK_ERR: a dead letter with no dead-letter topic; the job must stop. */
 static int process(stream_runner *r)
@@ -429,20 +466,31 @@ static int process(stream_runner *r)
 	const stream_job *j = r->job;
 	int64_t t0 = brook_mono_ms();
 	size_t n_dead = 0, n_rows = 0, n_filtered = 0;
-	int64_t backoff = BACKOFF_FIRST_MS;
 
+	/* Decode and map on n_mappers threads, each a contiguous share of the batch. */
+	int nm = r->n < 64 ? 1 : r->n_mappers;
+	for (int w = 0; w < nm; w++) {
+		r->mappers[w].from = r->n * (size_t)w / (size_t)nm;
+		r->mappers[w].to = r->n * (size_t)(w + 1) / (size_t)nm;
+	}
+	int started = 1;
+	for (int w = 1; w < nm; w++, started++)
+		if (pthread_create(&r->mappers[w].thread, NULL, mapper_main, &r->mappers[w]) != 0)
+			break;
+	for (int w = started; w < nm; w++) /* no thread: mapper 0 does the rest */
+		r->mappers[0].to = r->mappers[w].to;
+	mapper_main(&r->mappers[0]);
+	int mrc = r->mappers[0].rc;
+	for (int w = 1; w < started; w++) {
+		pthread_join(r->mappers[w].thread, NULL);
+		if (r->mappers[w].rc != BROOK_OK)
+			mrc = r->mappers[w].rc;
+	}
+	if (mrc != BROOK_OK)
+		return BROOK_AGAIN;
 	for (size_t i = 0; i < r->n; i++) {
-		rec *x = &r->recs[i];
-		int rc;
-		while ((rc = decode(r, x)) == BROOK_AGAIN) {
-			if (!nap(r, backoff))
-				return BROOK_AGAIN;
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-		}
-		if (rc == BROOK_OK)
-			map_record(r, x);
-		n_rows += x->state == REC_ROW;
-		n_filtered += x->state == REC_FILTERED;
+		n_rows += r->recs[i].state == REC_ROW;
+		n_filtered += r->recs[i].state == REC_FILTERED;
 	}
 	brook_metric_add(r->m_in, (double)r->n);
 
@@ -555,13 +603,27 @@ static void *runner_main(void *arg)
 	return NULL;
 }
 
+static void mappers_free(stream_runner *r)
+{
+	for (int i = 0; i < r->n_mappers; i++) {
+		brook_arena_release(&r->mappers[i].arena);
+		brook_jdoc_parser_free(r->mappers[i].jp);
+	}
+	free(r->mappers);
+}
+
 stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, char *err,
 				   size_t errlen)
 {
 	stream_runner *r = brook_calloc(1, sizeof *r);
-	r->jp = brook_jdoc_parser_new();
 	r->job = j;
 	r->env = env;
+	r->n_mappers = env->threads > 0 ? env->threads : 1;
+	r->mappers = brook_calloc((size_t)r->n_mappers, sizeof *r->mappers);
+	for (int i = 0; i < r->n_mappers; i++) {
+		r->mappers[i].r = r;
+		r->mappers[i].jp = brook_jdoc_parser_new();
+	}
 	char client_id[128], session[24], heartbeat[24], topics_what[160];
 	snprintf(client_id, sizeof client_id, "brook-stream-%s", j->name);
 	snprintf(session, sizeof session, "%lld", (long long)env->session_timeout_ms);
@@ -571,6 +633,7 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 		r->reader = avro_schema_parse(j->reader_schema, strlen(j->reader_schema), err,
 					      errlen);
 		if (!r->reader) {
+			mappers_free(r);
 			free(r);
 			return NULL;
 		}
@@ -708,6 +771,7 @@ fail:
 	if (r->dlq)
 		rd_kafka_destroy(r->dlq);
 	avro_schema_free(r->reader);
+	mappers_free(r);
 	free(r);
 	return NULL;
 }
@@ -727,8 +791,7 @@ void stream_runner_join(stream_runner *r)
 	}
 	stream_sink_close(r->sink);
 	avro_schema_free(r->reader);
-	brook_arena_release(&r->arena);
-	brook_jdoc_parser_free(r->jp);
+	mappers_free(r);
 	free(r->recs);
 	for (size_t i = 0; i < r->n_parts; i++)
 		free(r->parts[i].topic);

@@ -7,7 +7,8 @@
  *   collect   poll the group's consumer until max_batch_records are in hand or the
  *             trigger has passed since the first one (trigger 0: until the fetched
  *             records run out);
- *   process   per record: decode (Avro through the registry, or JSON), unwrap the
+ *   process   per record, on stream.threads threads (each a share of the batch, with
+ *             its own arena and parser): decode (Avro through the registry, or JSON), unwrap the
  *             payload field, evaluate event_time, the where filter and every column;
  *             a record failing any step becomes a dead letter with its stage (DECODE,
  *             MAP) and reason;
@@ -46,6 +47,7 @@ typedef struct stream_env {
 	sr_client *registry;
 	const cql_client_opts *cql;
 	int64_t session_timeout_ms;
+	int threads; /* decode/map threads per job (1: the job's own thread only) */
 	brook_metrics *metrics;
 	const atomic_bool *stop;
 } stream_env;

@@ -25,6 +25,8 @@ const brook_cfg_key stream_config_keys[] = {
 	 NULL},
 	{"stream.metrics_listen", BROOK_CFG_STR, "127.0.0.1:9310",
 	 "Prometheus /metrics listener (HOST:PORT; port 0 picks one; empty: off)", NULL},
+	{"stream.threads", BROOK_CFG_INT, "2",
+	 "threads per job that decode and map a micro-batch's records (1: the job's own)", NULL},
 	{"stream.session_timeout", BROOK_CFG_DURATION, "10s",
 	 "consumer group session timeout: how soon a dead member's partitions move", NULL},
 	{NULL, 0, NULL, NULL, NULL},
@@ -100,6 +102,11 @@ stream_proc *stream_proc_open(const brook_config *cfg, const char *only, char *e
 		snprintf(err, errlen, "kafka.bootstrap is empty");
 		goto fail;
 	}
+	int64_t threads = brook_config_int(cfg, "stream.threads");
+	if (threads < 1 || threads > 64) {
+		snprintf(err, errlen, "stream.threads must be 1 to 64, not %lld", (long long)threads);
+		goto fail;
+	}
 	p->bootstrap = brook_strdup(bootstrap);
 	p->metrics = brook_metrics_new();
 	if (brook_httpd_open_metrics(cfg, "stream.metrics_listen", COMP, metrics_handler, p,
@@ -116,6 +123,7 @@ stream_proc *stream_proc_open(const brook_config *cfg, const char *only, char *e
 		.registry = p->registry,
 		.cql = &p->cql,
 		.session_timeout_ms = brook_config_duration_ms(cfg, "stream.session_timeout"),
+		.threads = (int)threads,
 		.metrics = p->metrics,
 		.stop = &p->stop,
 	};
