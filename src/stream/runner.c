@@ -502,7 +502,9 @@ static int process(stream_runner *r)
 			rows[k].vals = r->recs[i].vals;
 			which[k++] = i;
 		}
+	int64_t t_mapped = brook_mono_ms();
 	int rc = stream_sink_write(r->sink, rows, n_rows, r->env->stop);
+	int64_t t_written = brook_mono_ms();
 	if (rc == BROOK_OK) {
 		int64_t now = brook_now_ms();
 		for (size_t q = 0; q < n_rows; q++) {
@@ -555,7 +557,12 @@ static int process(stream_runner *r)
 	}
 	brook_metric_add(r->m_filtered, (double)n_filtered);
 	commit(r);
-	brook_metric_observe(r->m_batch, (double)(brook_mono_ms() - t0) / 1000.0);
+	int64_t t_end = brook_mono_ms();
+	brook_metric_observe(r->m_batch, (double)(t_end - t0) / 1000.0);
+	brook_debug(COMP, "job %s: batch of %zu: decode+map %lld ms, write %lld ms, dead letters "
+			  "+ commit %lld ms",
+		    j->name, r->n, (long long)(t_mapped - t0), (long long)(t_written - t_mapped),
+		    (long long)(t_end - t_written));
 	return BROOK_OK;
 }
 
@@ -697,7 +704,10 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 		"heartbeat.interval.ms", heartbeat,
 		"partition.assignment.strategy", "roundrobin",
 		"fetch.wait.max.ms", "50",
-		/* Prefetch a few batches, not librdkafka's 100,000 messages / 64 MB. */
+		/* Prefetch a few batches, not librdkafka's 100,000 messages / 64 MB. A
+		 * catching-up job is paced by this: librdkafka 2.0 stops fetching once
+		 * 20,000 records wait, and looks again only a second later (pausing and
+		 * resuming the partitions ourselves waits that second too). */
 		"queued.min.messages", "20000",
 		"topic.metadata.refresh.interval.ms", "2000",
 		"log.connection.close", "false",
