@@ -358,7 +358,7 @@ static void map_record(mapper *mp, rec *x)
 }
 
 /* Produce every dead letter and wait for their delivery. BROOK_AGAIN on stop. */
-static int send_dead_letters(stream_runner *r, size_t n_dead)
+static int send_dead_letters(stream_runner *r)
 {
 	const stream_job *j = r->job;
 	int64_t backoff = BACKOFF_FIRST_MS;
@@ -402,10 +402,8 @@ static int send_dead_letters(stream_runner *r, size_t n_dead)
 		for (size_t i = 0; i < r->n; i++)
 			if (r->recs[i].state == REC_DEAD && r->recs[i].dlq != 1)
 				failed++;
-		if (!failed) {
-			(void)n_dead;
+		if (!failed)
 			return BROOK_OK;
-		}
 		brook_warn(COMP, "job %s: %zu dead letter(s) not delivered to %s; retrying in %lld ms",
 			   j->name, failed, j->dlq_topic, (long long)backoff);
 		if (!nap(r, backoff))
@@ -545,7 +543,7 @@ static int process(stream_runner *r)
 				    j->name);
 			return BROOK_ERR;
 		}
-		if (send_dead_letters(r, n_dead) != BROOK_OK)
+		if (send_dead_letters(r) != BROOK_OK)
 			return BROOK_AGAIN;
 		for (size_t i = 0; i < r->n; i++) {
 			rec *x = &r->recs[i];
