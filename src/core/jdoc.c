@@ -15,7 +15,7 @@
  *   - \f and \v as whitespace, NUL bytes: refused up front (they can be nowhere in a
  *     JSON text, strings included);
  *   - UTF-8: yajl's own check accepts overlong forms, encoded surrogates and code
- *     points past U+10FFFF, so it is off and utf8_ok() checks every decoded string;
+ *     points past U+10FFFF, so it is off and brook_utf8_valid() checks every decoded string;
  *   - lone surrogate escapes: yajl turns "\ud800x" into "?" and pairs a high surrogate
  *     with any following \u; surrogates_ok() scans the raw text, from one backslash
  *     to the next (memchr: one fast pass over a text with no escapes);
@@ -63,52 +63,6 @@ struct brook_jdoc_parser {
 };
 
 /* ---- checks yajl does not make ------------------------------------------------------- */
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static bool utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		/* ASCII fast path, 8 bytes at a time */
-		while (i + 8 <= n) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (w & UINT64_C(0x8080808080808080))
-				break;
-			i += 8;
-		}
-		if (i >= n)
-			break;
-		unsigned c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k;
-		unsigned cp, min;
-		if (c >= 0xC2 && c <= 0xDF) {
-			k = 1, cp = c & 0x1F, min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			k = 2, cp = c & 0x0F, min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if (n - i <= k)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			unsigned b = s[i + j];
-			if ((b & 0xC0) != 0x80)
-				return false;
-			cp = cp << 6 | (b & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k + 1;
-	}
-	return true;
-}
 
 /* The code unit of "\uXXXX" at s[i] (s[i] == '\\'), or -1. */
 static long u_escape(const char *s, size_t n, size_t i)
@@ -242,7 +196,7 @@ static int cb_number(void *ctx, const char *s, size_t len)
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
 	brook_jdoc_parser *p = ctx;
-	if (!utf8_ok(s, len))
+	if (!brook_utf8_valid(s, len))
 		return stop(p, "invalid UTF-8 in a string");
 	brook_jnode *n = node(p, BROOK_J_STRING);
 	n->u.s.p = brook_arena_strndup(p->a, (const char *)s, len);
@@ -253,7 +207,7 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 static int cb_key(void *ctx, const unsigned char *s, size_t len)
 {
 	brook_jdoc_parser *p = ctx;
-	if (!utf8_ok(s, len))
+	if (!brook_utf8_valid(s, len))
 		return stop(p, "invalid UTF-8 in a key");
 	p->key = brook_arena_strndup(p->a, (const char *)s, len);
 	p->kn = len;
@@ -385,7 +339,7 @@ const brook_jnode *brook_jdoc_parser_parse(brook_jdoc_parser *p, const char *tex
 	p->finishing = false;
 	p->what = NULL;
 	p->h = yajl_alloc(&callbacks, NULL, p);
-	yajl_config(p->h, yajl_dont_validate_strings, 1); /* utf8_ok() does */
+	yajl_config(p->h, yajl_dont_validate_strings, 1); /* brook_utf8_valid() does */
 	st = yajl_parse(p->h, (const unsigned char *)(len ? text : ""), len);
 	if (st == yajl_status_ok) {
 		p->finishing = true;

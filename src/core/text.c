@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <stdint.h>
 #include <string.h>
 
 int brook_hexval(int c)
@@ -55,4 +56,50 @@ size_t brook_edit_distance(const char *a, const char *b)
 		}
 	}
 	return row[lb];
+}
+
+bool brook_utf8_valid(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i = 0;
+	while (i < n) {
+		/* ASCII fast path, 8 bytes at a time */
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (w & UINT64_C(0x8080808080808080))
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k;
+		unsigned cp, min;
+		if (c >= 0xC2 && c <= 0xDF) {
+			k = 1, cp = c & 0x1F, min = 0x80;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			k = 2, cp = c & 0x0F, min = 0x800;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			k = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (n - i <= k)
+			return false;
+		for (size_t j = 1; j <= k; j++) {
+			unsigned b = s[i + j];
+			if ((b & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (b & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += k + 1;
+	}
+	return true;
 }

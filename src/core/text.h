@@ -21,4 +21,7 @@ size_t brook_pct_decode(const char *s, size_t n, char *out, bool form);
  * bytes (hints are for short names). */
 size_t brook_edit_distance(const char *a, const char *b);
 
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+bool brook_utf8_valid(const void *p, size_t n);
+
 #endif

@@ -409,39 +409,6 @@ void cql_type_print(brook_buf *b, const cql_type *t)
 
 /* ---- validation ----------------------------------------------------------------- */
 
-static bool utf8_valid(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = p[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k;
-		uint32_t cp, min;
-		if ((c & 0xE0) == 0xC0)
-			k = 1, cp = c & 0x1F, min = 0x80;
-		else if ((c & 0xF0) == 0xE0)
-			k = 2, cp = c & 0x0F, min = 0x800;
-		else if ((c & 0xF8) == 0xF0)
-			k = 3, cp = c & 0x07, min = 0x10000;
-		else
-			return false;
-		if (n - i <= k)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + j] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k + 1;
-	}
-	return true;
-}
-
 static int validate(const cql_type *t, const uint8_t *p, size_t n, char *err, size_t errlen);
 
 /* Collections, tuples and UDTs: [bytes] elements one after the other. */
@@ -519,7 +486,7 @@ static int validate(const cql_type *t, const uint8_t *p, size_t n, char *err, si
 		}
 		return BROOK_OK;
 	case CQL_TYPE_VARCHAR:
-		if (!utf8_valid(p, n)) {
+		if (!brook_utf8_valid(p, n)) {
 			snprintf(err, errlen, "Invalid UTF-8 bytes");
 			return BROOK_ERR;
 		}

@@ -21,6 +21,19 @@ static void test_hexval(void **state)
 	assert_int_equal(brook_hexval(0xC3), -1);
 }
 
+static void test_utf8_valid(void **state)
+{
+	(void)state;
+	assert_true(brook_utf8_valid("plain ascii, long enough for the fast path", 42));
+	assert_true(brook_utf8_valid("Stra\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80", 16));
+	assert_true(brook_utf8_valid("", 0));
+	assert_false(brook_utf8_valid("\xc0\xaf", 2));             /* overlong '/' */
+	assert_false(brook_utf8_valid("\xed\xa0\x80", 3));         /* a surrogate */
+	assert_false(brook_utf8_valid("\xf4\x90\x80\x80", 4));     /* past U+10FFFF */
+	assert_false(brook_utf8_valid("abc\xe2\x82", 5));           /* truncated */
+	assert_false(brook_utf8_valid("\x80", 1));                  /* a lone continuation */
+}
+
 static void check(const char *in, bool form, const char *want, size_t wantlen)
 {
 	char out[64];
@@ -51,6 +64,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hexval),
 		cmocka_unit_test(test_pct_decode),
+		cmocka_unit_test(test_utf8_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
