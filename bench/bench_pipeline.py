@@ -48,14 +48,15 @@ def sample_user(up):
         return json.loads(r.read())["results"][0]
 
 
-def copy_text(template, first, n, fetched_at="now"):
-    """COPY rows for users first..first+n-1 (distinct login.uuid)."""
+def copy_text(template, first, n):
+    """COPY rows for users first..first+n-1 (distinct login.uuid), fetched now."""
+    now = time.time()
+    ts = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + ".%03d+00" % (
+        int(now * 1000) % 1000)
     lines = []
     for i in range(first, first + n):
         template["login"]["uuid"] = str(uuid.UUID(int=i))
         p = json.dumps(template).replace("\\", "\\\\")
-        ts = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + ".%03d+00" % (
-            int(time.time() * 1000) % 1000) if fetched_at == "now" else fetched_at
         lines.append("bench/run/t\t%d\t%s\thttp://bench/\t%s\n" % (i // 1000, ts, p))
     return "".join(lines)
 
@@ -80,9 +81,10 @@ class Psql:
         self.p.wait()
 
 
-def metrics(up):
+def metrics(port):
+    """The stream job's /metrics text at 127.0.0.1:port ("" when it does not answer)."""
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % up.ports["stream"],
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
                                     timeout=5) as r:
             return r.read().decode()
     except OSError:
@@ -166,10 +168,10 @@ class RssSampler(threading.Thread):
             time.sleep(0.2)
 
 
-def wait_out(up, target, timeout):
+def wait_out(port, target, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if metric_sum(metrics(up), "brook_stream_records_out_total") >= target:
+        if metric_sum(metrics(port), "brook_stream_records_out_total") >= target:
             return time.monotonic()
         time.sleep(0.05)
     raise SystemExit("bench: the stream job did not store %d rows in %d s" % (target, timeout))
@@ -248,33 +250,33 @@ def main():
         sampler.start()
 
         # ---- sustained, staging → store ---------------------------------------------
-        text = copy_text(dict(template), 1, N)
+        text = copy_text(template, 1, N)
         psql = Psql(up)
         t0 = time.monotonic()
         psql.copy(text)
         psql.close()
         t_staged = time.monotonic()
-        t_done = wait_out(up, N, 600)
+        t_done = wait_out(up.ports["stream"], N, 600)
         e2e_rate = N / (t_done - t0)
         print("sustained: %d users staging -> store in %.2f s = %.0f users/s "
               "(COPY took %.2f s)" % (N, t_done - t0, e2e_rate, t_staged - t0))
 
         # ---- latency at 5,000 users/s ------------------------------------------------
-        before = histogram(metrics(up), "brook_stream_end_to_end_seconds")
-        out0 = metric_sum(metrics(up), "brook_stream_records_out_total")
+        before = histogram(metrics(up.ports["stream"]), "brook_stream_end_to_end_seconds")
+        out0 = metric_sum(metrics(up.ports["stream"]), "brook_stream_records_out_total")
         psql = Psql(up)
         first = N + 1
         slices = args.duration * 10
         t0 = time.monotonic()
         for k in range(slices):
-            psql.copy(copy_text(dict(template), first + 500 * k, 500))
+            psql.copy(copy_text(template, first + 500 * k, 500))
             delay = t0 + (k + 1) * 0.1 - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
         psql.close()
         rate = 500 * slices / (time.monotonic() - t0)
-        wait_out(up, out0 + 500 * slices, 120)
-        after = histogram(metrics(up), "brook_stream_end_to_end_seconds")
+        wait_out(up.ports["stream"], out0 + 500 * slices, 120)
+        after = histogram(metrics(up.ports["stream"]), "brook_stream_end_to_end_seconds")
         p50, p99 = quantile(before, after, 0.5), quantile(before, after, 0.99)
         sampler.stop_flag = True
         sampler.join()
@@ -296,8 +298,7 @@ def main():
                               write_group_config(data), "--log-level", "warn"] + sets +
                              ["--set", "stream.metrics_listen=127.0.0.1:%d" % port])
         t0 = time.monotonic()
-        probe = type("P", (), {"ports": {"stream": port}})()
-        wait_out(probe, total, 600)
+        wait_out(port, total, 600)
         stream_rate = total / (time.monotonic() - t0)
         p.terminate()
         p.wait()

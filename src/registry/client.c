@@ -127,6 +127,7 @@ static void sr_fail(sr_error *e, long status, int code, const char *fmt, ...)
 {
 	if (!e)
 		return;
+	e->unreachable = false;
 	e->http_status = status;
 	e->error_code = code;
 	va_list ap;
@@ -200,6 +201,8 @@ static int sr_call(sr_client *c, const char *method, const char *url, const char
 	pthread_mutex_unlock(&c->http_mu);
 	if (rc != BROOK_OK) {
 		sr_fail(e, 0, 0, "registry %s unreachable: %s", c->base, res.error);
+		if (e)
+			e->unreachable = true;
 		brook_httpc_result_release(&res);
 		return BROOK_ERR;
 	}

@@ -30,12 +30,15 @@
  * the HTTP status, Confluent's error_code (e.g. 409, 40401, 42201; 0 when the body was
  * not Confluent's error JSON) and a message "registry: <message> (HTTP 409, error code
  * 409)" — for an incompatible schema the registry's message carries the reasons.
- * Transport failures have status 0 and error_code 0. sr_error may be NULL everywhere.
+ * Transport failures have status 0, error_code 0 and `unreachable` set (callers retry
+ * those; every other failure says something about the request). sr_error may be NULL
+ * everywhere.
  */
 #ifndef BROOK_REGISTRY_CLIENT_H
 #define BROOK_REGISTRY_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +49,7 @@
 typedef struct sr_client sr_client;
 
 typedef struct sr_error {
+	bool unreachable; /* no answer came (transport failure): worth retrying */
 	long http_status; /* 0 when no answer arrived */
 	int error_code;	  /* Confluent's error_code, 0 when none */
 	char message[1024];

@@ -571,6 +571,24 @@ static int load_map(loader *L, stream_job *j, const brook_cfg_node *job,
 	return BROOK_OK;
 }
 
+/* sink.<key>: a required lower-case CQL identifier, copied. */
+static char *ident(loader *L, const brook_cfg_node *sink, const char *key)
+{
+	const brook_cfg_node *n = brook_cfg_map_get(sink, key);
+	if (!n) {
+		fail(L, sink, "sink.%s is required", key);
+		return NULL;
+	}
+	const char *s = scalar(L, n, key);
+	if (!s)
+		return NULL;
+	if (!plain_ident(s)) {
+		fail(L, n, "sink.%s '%s' must be a lower-case CQL identifier", key, s);
+		return NULL;
+	}
+	return brook_strdup(s);
+}
+
 static int load_sink(loader *L, stream_job *j, const brook_cfg_node *job,
 		     const brook_cfg_node *sink)
 {
@@ -583,23 +601,10 @@ static int load_sink(loader *L, stream_job *j, const brook_cfg_node *job,
 	}
 	if (check_keys(L, sink, "sink.", keys) != BROOK_OK)
 		return BROOK_ERR;
+	if (!(j->keyspace = ident(L, sink, "keyspace")) || !(j->table = ident(L, sink, "table")))
+		return BROOK_ERR;
 	const brook_cfg_node *n;
 	const char *s;
-	if (!(n = brook_cfg_map_get(sink, "keyspace")) ||
-	    !(s = scalar(L, n, "sink.keyspace (required)")))
-		return n ? BROOK_ERR : (fail(L, sink, "sink.keyspace is required"), BROOK_ERR);
-	if (!plain_ident(s)) {
-		fail(L, n, "sink.keyspace '%s' must be a lower-case CQL identifier", s);
-		return BROOK_ERR;
-	}
-	j->keyspace = brook_strdup(s);
-	if (!(n = brook_cfg_map_get(sink, "table")) || !(s = scalar(L, n, "sink.table")))
-		return n ? BROOK_ERR : (fail(L, sink, "sink.table is required"), BROOK_ERR);
-	if (!plain_ident(s)) {
-		fail(L, n, "sink.table '%s' must be a lower-case CQL identifier", s);
-		return BROOK_ERR;
-	}
-	j->table = brook_strdup(s);
 
 	if ((n = brook_cfg_map_get(sink, "primary_key"))) {
 		if (key_columns(L, j, n, "sink.primary_key", &j->pk, &j->n_pk) != BROOK_OK)

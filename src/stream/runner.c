@@ -27,6 +27,10 @@
 
 enum { REC_ROW, REC_FILTERED, REC_DEAD };
 
+/* Where a dead letter failed: its __connect.errors.stage header and metric label. */
+enum { STAGE_DECODE, STAGE_MAP, STAGE_SINK, N_STAGES };
+static const char *const stage_name[N_STAGES] = {"DECODE", "MAP", "SINK"};
+
 /* What one decode/map thread owns: the arena its records' documents and values live in
  * until the batch is cleared, and its JSON parser. */
 typedef struct mapper {
@@ -45,7 +49,7 @@ typedef struct rec {
 	expr_value *vals;
 	int64_t event_ms;
 	int state;
-	const char *stage; /* dead letters: DECODE, MAP, SINK */
+	int stage; /* dead letters: STAGE_* */
 	char *reason;
 	int dlq; /* delivery: 0 pending, 1 done, -1 failed */
 } rec;
@@ -76,8 +80,9 @@ struct stream_runner {
 	part *parts;
 	size_t n_parts;
 
-	brook_metric *m_in, *m_out, *m_filtered, *m_up, *m_retries;
-	brook_metric *m_dead[3];
+	brook_metric *m_in, *m_out, *m_filtered, *m_up;
+	brook_metric *m_dead[N_STAGES];
+	stream_sink_metrics m_sink;
 	brook_metric *m_batch, *m_e2e;
 	brook_metric_family *f_lag;
 };
@@ -85,6 +90,11 @@ struct stream_runner {
 static bool stopping(const stream_runner *r)
 {
 	return atomic_load(r->env->stop);
+}
+
+static int64_t next_backoff(int64_t ms)
+{
+	return ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
 }
 
 /* Sleeps ms in short steps; false when a stop came. */
@@ -162,10 +172,9 @@ static void batch_add(stream_runner *r, rd_kafka_message_t *m)
 	x->m = m;
 }
 
-static void dead(rec *x, const char *stage, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void dead(rec *x, int stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void dead(rec *x, const char *stage, const char *fmt, ...)
+static void dead(rec *x, int stage, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -263,14 +272,14 @@ static int decode(stream_runner *r, rec *x)
 {
 	const rd_kafka_message_t *m = x->m;
 	if (!m->payload) {
-		dead(x, "DECODE", "the record has no value (a tombstone)");
+		dead(x, STAGE_DECODE, "the record has no value (a tombstone)");
 		return BROOK_ERR;
 	}
 	if (r->job->format == STREAM_FMT_JSON) {
 		json_error_t je;
 		x->outer = json_loadb(m->payload, m->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 		if (!x->outer) {
-			dead(x, "DECODE", "value is not JSON: %s (byte %d)", je.text, je.position);
+			dead(x, STAGE_DECODE, "value is not JSON: %s (byte %d)", je.text, je.position);
 			return BROOK_ERR;
 		}
 		return BROOK_OK;
@@ -280,12 +289,11 @@ static int decode(stream_runner *r, rec *x)
 	    BROOK_OK)
 		return BROOK_OK;
 	/* The registry not answering, or failing, is no fault of the record's. */
-	if ((e.http_status == 0 && !strncmp(e.message, "registry ", 9)) || e.http_status >= 500 ||
-	    e.http_status == 429) {
+	if (e.unreachable || e.http_status >= 500 || e.http_status == 429) {
 		brook_warn(COMP, "job %s: %s; retrying", r->job->name, e.message);
 		return BROOK_AGAIN;
 	}
-	dead(x, "DECODE", "%s", e.message);
+	dead(x, STAGE_DECODE, "%s", e.message);
 	return BROOK_ERR;
 }
 
@@ -319,11 +327,11 @@ static void map_record(mapper *mp, rec *x)
 			x->doc = brook_jdoc_parser_parse(mp->jp, p->u.s.p, p->u.s.n, &mp->arena, why,
 							 sizeof why);
 			if (!x->doc) {
-				dead(x, "DECODE", "%s: not JSON: %s", j->payload, why);
+				dead(x, STAGE_DECODE, "%s: not JSON: %s", j->payload, why);
 				return;
 			}
 		} else if (!p || p->type != BROOK_J_OBJECT) {
-			dead(x, "DECODE", "the value has no %s field holding a JSON document",
+			dead(x, STAGE_DECODE, "the value has no %s field holding a JSON document",
 			     j->payload);
 			return;
 		} else {
@@ -332,7 +340,7 @@ static void map_record(mapper *mp, rec *x)
 	}
 	if (j->where) {
 		if (expr_eval_node(j->where, x->doc, &mp->arena, &v, why, sizeof why) != BROOK_OK) {
-			dead(x, "MAP", "where: %s", why);
+			dead(x, STAGE_MAP, "where: %s", why);
 			return;
 		}
 		if (v.type != EXPR_BOOL || !v.u.b) {
@@ -344,13 +352,13 @@ static void map_record(mapper *mp, rec *x)
 	for (size_t c = 0; c < j->n_cols; c++) {
 		if (expr_eval_node(j->cols[c].e, x->doc, &mp->arena, &x->vals[c], why,
 				   sizeof why) != BROOK_OK) {
-			dead(x, "MAP", "map.%s: %s", j->cols[c].name, why);
+			dead(x, STAGE_MAP, "map.%s: %s", j->cols[c].name, why);
 			return;
 		}
 	}
 	for (size_t k = 0; k < j->n_pk; k++)
 		if (x->vals[j->pk[k]].type == EXPR_NULL) {
-			dead(x, "MAP", "map.%s: null in the primary key (%s)",
+			dead(x, STAGE_MAP, "map.%s: null in the primary key (%s)",
 			     j->cols[j->pk[k]].name, j->cols[j->pk[k]].text);
 			return;
 		}
@@ -377,7 +385,7 @@ static int send_dead_letters(stream_runner *r)
 					    rd_kafka_topic_name(x->m->rkt), -1);
 			rd_kafka_header_add(h, "__connect.errors.partition", -1, part_s, -1);
 			rd_kafka_header_add(h, "__connect.errors.offset", -1, off_s, -1);
-			rd_kafka_header_add(h, "__connect.errors.stage", -1, x->stage, -1);
+			rd_kafka_header_add(h, "__connect.errors.stage", -1, stage_name[x->stage], -1);
 			rd_kafka_header_add(h, "__connect.errors.connector.name", -1, j->name, -1);
 			rd_kafka_header_add(h, "__connect.errors.exception.message", -1, x->reason,
 					    -1);
@@ -408,7 +416,7 @@ static int send_dead_letters(stream_runner *r)
 			   j->name, failed, j->dlq_topic, (long long)backoff);
 		if (!nap(r, backoff))
 			return BROOK_AGAIN;
-		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		backoff = next_backoff(backoff);
 	}
 }
 
@@ -449,7 +457,7 @@ static void *mapper_main(void *arg)
 				mp->rc = BROOK_AGAIN;
 				return NULL;
 			}
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			backoff = next_backoff(backoff);
 		}
 		if (rc == BROOK_OK)
 			map_record(mp, x);
@@ -508,7 +516,7 @@ static int process(stream_runner *r)
 		for (size_t q = 0; q < n_rows; q++) {
 			rec *x = &r->recs[which[q]];
 			if (rows[q].reason) {
-				dead(x, "SINK", "%s", rows[q].reason);
+				dead(x, STAGE_SINK, "%s", rows[q].reason);
 				continue;
 			}
 			brook_metric_inc(r->m_out);
@@ -533,7 +541,7 @@ static int process(stream_runner *r)
 				continue;
 			brook_warn(COMP, "job %s: %s [%d] offset %lld: %s: %s", j->name,
 				   rd_kafka_topic_name(x->m->rkt), (int)x->m->partition,
-				   (long long)x->m->offset, x->stage, x->reason);
+				   (long long)x->m->offset, stage_name[x->stage], x->reason);
 		}
 		if (!j->dlq_topic) {
 			brook_error(COMP,
@@ -548,9 +556,7 @@ static int process(stream_runner *r)
 		for (size_t i = 0; i < r->n; i++) {
 			rec *x = &r->recs[i];
 			if (x->state == REC_DEAD)
-				brook_metric_inc(r->m_dead[!strcmp(x->stage, "DECODE") ? 0
-						    : !strcmp(x->stage, "MAP")     ? 1
-										   : 2]);
+				brook_metric_inc(r->m_dead[x->stage]);
 		}
 	}
 	brook_metric_add(r->m_filtered, (double)n_filtered);
@@ -575,7 +581,7 @@ static void *runner_main(void *arg)
 
 	while (!stopping(r)) {
 		if (!r->sink) {
-			r->sink = stream_sink_open(j, r->env->cql, err, sizeof err);
+			r->sink = stream_sink_open(j, r->env->cql, &r->m_sink, err, sizeof err);
 			if (!r->sink) {
 				if (brook_mono_ms() - last_warn > 30000 || backoff == BACKOFF_FIRST_MS) {
 					brook_warn(COMP, "job %s: sink %s.%s not ready: %s; retrying",
@@ -583,7 +589,7 @@ static void *runner_main(void *arg)
 					last_warn = brook_mono_ms();
 				}
 				nap(r, backoff);
-				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+				backoff = next_backoff(backoff);
 				continue;
 			}
 			brook_info(COMP, "job %s: writing to %s.%s", j->name, j->keyspace, j->table);
@@ -663,9 +669,24 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 	brook_metric_family *fd = brook_metrics_family(
 		m, BROOK_METRIC_COUNTER, "brook_stream_records_dead_lettered_total",
 		"Records sent to the dead-letter topic, by the stage that failed.", stage_lbl);
-	r->m_dead[0] = brook_metrics_series(fd, (const char *const[]){j->name, "DECODE", NULL});
-	r->m_dead[1] = brook_metrics_series(fd, (const char *const[]){j->name, "MAP", NULL});
-	r->m_dead[2] = brook_metrics_series(fd, (const char *const[]){j->name, "SINK", NULL});
+	for (int st = 0; st < N_STAGES; st++)
+		r->m_dead[st] =
+			brook_metrics_series(fd, (const char *const[]){j->name, stage_name[st], NULL});
+	r->m_sink.batches = brook_metrics_series(
+		brook_metrics_family(m, BROOK_METRIC_COUNTER, "brook_stream_sink_batches_total",
+				     "Unlogged batches sent to the store (retries included).", lbl),
+		jv);
+	r->m_sink.retries = brook_metrics_series(
+		brook_metrics_family(m, BROOK_METRIC_COUNTER, "brook_stream_sink_retries_total",
+				     "Batches sent again after a transient failure (store down, "
+				     "timeout, overload).",
+				     lbl),
+		jv);
+	r->m_sink.rows_isolated = brook_metrics_series(
+		brook_metrics_family(m, BROOK_METRIC_COUNTER, "brook_stream_sink_rows_isolated_total",
+				     "Rows retried one by one after their batch failed on data.",
+				     lbl),
+		jv);
 	r->m_up = brook_metrics_series(
 		brook_metrics_family(m, BROOK_METRIC_GAUGE, "brook_stream_job_up",
 				     "1 while the job runs; 0 after it stopped on an error.", lbl),

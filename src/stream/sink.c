@@ -22,7 +22,7 @@ struct stream_sink {
 	cql_client *client;
 	cql_prepared *insert;
 	cql_stmt *st; /* reused for binding */
-	stream_sink_stats stats;
+	stream_sink_metrics m;
 
 	/* the write round in progress */
 	pthread_mutex_t mu;
@@ -41,6 +41,12 @@ typedef struct unit {
 	int status;
 	char msg[512];
 } unit;
+
+static void count(brook_metric *m, size_t n)
+{
+	if (m)
+		brook_metric_add(m, (double)n);
+}
 
 /* ---- binding ------------------------------------------------------------------------- */
 
@@ -150,8 +156,8 @@ static int run_ddl(cql_client *c, brook_buf *q, char *err, size_t errlen)
 	return BROOK_OK;
 }
 
-stream_sink *stream_sink_open(const stream_job *j, const cql_client_opts *o, char *err,
-			      size_t errlen)
+stream_sink *stream_sink_open(const stream_job *j, const cql_client_opts *o,
+			      const stream_sink_metrics *m, char *err, size_t errlen)
 {
 	cql_client_error e;
 	cql_client *c = cql_client_new(o, &e);
@@ -181,6 +187,8 @@ stream_sink *stream_sink_open(const stream_job *j, const cql_client_opts *o, cha
 	brook_buf_release(&q);
 	stream_sink *s = brook_calloc(1, sizeof *s);
 	s->job = j;
+	if (m)
+		s->m = *m;
 	s->client = c;
 	s->insert = p;
 	s->st = cql_stmt_new_prepared(p);
@@ -202,11 +210,6 @@ void stream_sink_close(stream_sink *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
 	free(s);
-}
-
-const stream_sink_stats *stream_sink_stats_of(const stream_sink *s)
-{
-	return &s->stats;
 }
 
 /* ---- keys ---------------------------------------------------------------------------- */
@@ -344,7 +347,7 @@ static void run_units(stream_sink *s, unit *units, size_t n)
 		s->in_flight++;
 		pthread_mutex_unlock(&s->mu);
 		cql_client_error e;
-		atomic_fetch_add(&s->stats.batches, 1);
+		count(s->m.batches, 1);
 		if (cql_client_execute_batch_async(s->client, u->b, unit_done, u, &e) != BROOK_OK) {
 			pthread_mutex_lock(&s->mu);
 			s->in_flight--;
@@ -493,7 +496,7 @@ int stream_sink_write(stream_sink *s, stream_row *rows, size_t n, const atomic_b
 							memset(v, 0, sizeof *v);
 						}
 					}
-					atomic_fetch_add(&s->stats.rows_isolated, u->n);
+					count(s->m.rows_isolated, u->n);
 					u->status = U_OK; /* its rows live on in the new units */
 					u->n = 0;
 				}
@@ -522,7 +525,7 @@ int stream_sink_write(stream_sink *s, stream_row *rows, size_t n, const atomic_b
 				why = units[i].msg;
 				units[i].status = U_PENDING;
 			}
-		atomic_fetch_add(&s->stats.retries, transients);
+		count(s->m.retries, transients);
 		brook_warn(COMP, "job %s: %zu batch(es) not written (%s); retrying in %lld ms", j->name,
 			   transients, why, (long long)backoff);
 		for (int64_t slept = 0; slept < backoff && !stopped(stop); slept += 50)

@@ -29,7 +29,7 @@
  * stop was raised while the sink was unavailable; nothing may be assumed written.
  *
  * Threads: one writer thread per sink (the job's), completions on the client's I/O
- * thread. Counters are atomics readable from any thread.
+ * thread.
  */
 #ifndef BROOK_STREAM_SINK_H
 #define BROOK_STREAM_SINK_H
@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/metrics.h"
 #include "cql/client.h"
 #include "stream/expr.h"
 #include "stream/job.h"
@@ -51,16 +52,16 @@ typedef struct stream_row {
 	char *reason;           /* out: why it failed for good (malloc'd; caller frees) */
 } stream_row;
 
-typedef struct stream_sink_stats {
-	_Atomic uint64_t batches, retries, rows_isolated;
-} stream_sink_stats;
+/* Counters the sink adds to (each may be NULL; the series outlive the sink). */
+typedef struct stream_sink_metrics {
+	brook_metric *batches, *retries, *rows_isolated;
+} stream_sink_metrics;
 
-/* contact points and credentials come from `o` (copied). */
-stream_sink *stream_sink_open(const stream_job *j, const cql_client_opts *o, char *err,
-			      size_t errlen);
+/* contact points and credentials come from `o` (copied); m may be NULL. */
+stream_sink *stream_sink_open(const stream_job *j, const cql_client_opts *o,
+			      const stream_sink_metrics *m, char *err, size_t errlen);
 void stream_sink_close(stream_sink *s);
 int stream_sink_write(stream_sink *s, stream_row *rows, size_t n, const atomic_bool *stop);
-const stream_sink_stats *stream_sink_stats_of(const stream_sink *s);
 
 /* Binds v to marker i of st by the marker's CQL type (exposed for tests). BROOK_ERR with
  * the reason in err. */
