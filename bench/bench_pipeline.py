@@ -4,9 +4,13 @@ tutorial's own approach measured in the same run.
 
   ready       time from `brook up` to its ready line: first start (initdb included)
               and a restart on the same data dir
-  sustained   N users COPYed into staging.raw_users at once; time until the last row is
+  sustained   N users COPYed into staging.raw_users as fast as one psql session can, in
+              transactions of TXN users (default 1,000; the scheduler stages one API
+              batch per transaction); time from the first COPY until the last row is
               acknowledged by the store (the stream job's records_out): staging insert →
               connector → broker → registry-framed Avro → stream job → CQL store
+  one txn     the same with all N users in ONE transaction: logical decoding sends a
+              transaction only once it commits, so nothing flows during the COPY
   stream      the stream job alone over a topic already holding N records (a new
               consumer group), beside the baseline
   baseline    the reference tutorial's approach: a Python consumer (kafka-python, from a
@@ -19,7 +23,7 @@ tutorial's own approach measured in the same run.
               load (sampled every 0.2 s): PSS summed (shared library pages divided among
               the processes sharing them: the tree's real footprint) and RSS summed
 
-Usage: bench_pipeline.py [--records N] [--baseline-records N] [--duration S]
+Usage: bench_pipeline.py [--records N] [--txn TXN] [--baseline-records N] [--duration S]
 Environment: BROOK_BIN (default build/brook).
 """
 import argparse
@@ -223,6 +227,7 @@ def baseline(up, template, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=200000)
+    ap.add_argument("--txn", type=int, default=1000)
     ap.add_argument("--baseline-records", type=int, default=10000)
     ap.add_argument("--duration", type=int, default=20)
     args = ap.parse_args()
@@ -250,16 +255,7 @@ def main():
         sampler.start()
 
         # ---- sustained, staging → store ---------------------------------------------
-        text = copy_text(template, 1, N)
-        psql = Psql(up)
-        t0 = time.monotonic()
-        psql.copy(text)
-        psql.close()
-        t_staged = time.monotonic()
-        t_done = wait_out(up.ports["stream"], N, 600)
-        e2e_rate = N / (t_done - t0)
-        print("sustained: %d users staging -> store in %.2f s = %.0f users/s "
-              "(COPY took %.2f s)" % (N, t_done - t0, e2e_rate, t_staged - t0))
+        e2e_rate = staging_to_store(up, template, 1, N, args.txn, 0, "sustained")
 
         # ---- latency at 5,000 users/s ------------------------------------------------
         before = histogram(metrics(up.ports["stream"]), "brook_stream_end_to_end_seconds")
@@ -287,8 +283,12 @@ def main():
                   idle_pss, sampler.peak_pss, idle, sampler.peak, ", ".join(
                       "%s %.0f" % kv for kv in sorted(sampler.parts.items()))))
 
+        # ---- one transaction --------------------------------------------------------------
+        done = N + 500 * slices
+        staging_to_store(up, template, done + 1, N, N, done, "one transaction")
+
         # ---- the stream job alone, and the baseline ------------------------------------
-        total = N + 500 * slices
+        total = done + N
         sets = []
         for kv in up.port_sets:
             sets += ["--set", kv]
@@ -312,6 +312,24 @@ def main():
     finally:
         up.stop()
         up.cleanup()
+
+
+def staging_to_store(up, template, first, n, txn, out_before, what):
+    """Stages users first..first+n-1 in transactions of txn; the users/s from the first
+    COPY until the stream job has written out_before + n rows."""
+    texts = [copy_text(template, i, min(txn, first + n - i))
+             for i in range(first, first + n, txn)]
+    psql = Psql(up)
+    t0 = time.monotonic()
+    for text in texts:
+        psql.copy(text)
+    psql.close()
+    t_staged = time.monotonic()
+    t_done = wait_out(up.ports["stream"], out_before + n, 600)
+    rate = n / (t_done - t0)
+    print("%s: %d users (transactions of %d) staging -> store in %.2f s = %.0f users/s "
+          "(COPY took %.2f s)" % (what, n, txn, t_done - t0, rate, t_staged - t0))
+    return rate
 
 
 def write_group_config(data):

@@ -14,7 +14,7 @@
  *   stage       BEGIN; INSERT INTO staging.batches ON CONFLICT DO NOTHING; when a row
  *               was inserted, COPY staging.raw_users FROM STDIN (text format, fields
  *               escaped, sent in COPY_CHUNK-byte pieces; the server casts payload to
- *               jsonb and rejects invalid JSON); COMMIT. Any error → ROLLBACK.
+ *               json and rejects invalid JSON); COMMIT. Any error → ROLLBACK.
  */
 #include "pg/migrate.h"
 

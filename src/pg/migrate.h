@@ -44,7 +44,7 @@ extern const size_t pg_scheduler_migrations_count;
 
 /* Stage one batch of n JSON payloads for (run_id, batch_no) in one transaction:
  * INSERT INTO staging.batches ... ON CONFLICT DO NOTHING; if that inserted a row, the
- * payloads go into staging.raw_users (COPY FROM STDIN, cast to jsonb by the server) with
+ * payloads go into staging.raw_users (COPY FROM STDIN, validated as JSON by the server) with
  * fetched_at = fetched_at_ms (0: now) and *staged_rows = n; otherwise the batch was
  * staged before and *staged_rows = 0. BROOK_OK, or BROOK_ERR with a message (invalid
  * JSON, connection error) after rolling back: then neither the batches row nor any

@@ -3147,7 +3147,7 @@ static int fn_minmax(const node *n, evctx *c, expr_value *av, expr_value *out)
 	bool greatest = n->fn->name[0] == 'g';
 	set_null(out);
 	for (size_t i = 0; i < n->nargs; i++) {
-		int r;
+		int r = 0;
 		if (av[i].type == EXPR_NULL)
 			continue;
 		if (out->type == EXPR_NULL) {

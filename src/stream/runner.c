@@ -24,6 +24,8 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 5000
 #define DLQ_FLUSH_MS 10000
+#define QUEUED_MIN 20000 /* librdkafka queued.min.messages: prefetch a few batches */
+#define NUDGE_TIMEOUT_MS 100
 
 enum { REC_ROW, REC_FILTERED, REC_DEAD };
 
@@ -66,6 +68,7 @@ struct stream_runner {
 	const stream_job *job;
 	const stream_env *env;
 	rd_kafka_t *cons, *dlq;
+	rd_kafka_queue_t *cq; /* the consumer queue (to read its length) */
 	avro_schema *reader;
 	stream_sink *sink;
 	pthread_t thread;
@@ -262,6 +265,27 @@ static void collect(stream_runner *r)
 			first = brook_mono_ms();
 		batch_add(r, m);
 	}
+}
+
+/* librdkafka 2.0 stops fetching a partition once queued.min.messages records wait and,
+ * with nothing else to do, looks at its queue again only a second later (pausing and
+ * resuming the partitions waits that second too; 2.1's fetch.queue.backoff.ms does not
+ * exist yet). Any request to the leader wakes its broker thread up, which then sees the
+ * drained queue and fetches at once: a watermark query is the cheapest such request.
+ * Only a job that is catching up (its batch filled up) can have hit the threshold. */
+static void nudge_fetcher(stream_runner *r)
+{
+	if ((int64_t)r->n < r->job->max_batch_records || rd_kafka_queue_length(r->cq) >= QUEUED_MIN)
+		return;
+	rd_kafka_topic_partition_list_t *a = NULL;
+	if (rd_kafka_assignment(r->cons, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
+		return;
+	for (int i = 0; i < a->cnt; i++) {
+		int64_t lo, hi;
+		rd_kafka_query_watermark_offsets(r->cons, a->elems[i].topic, a->elems[i].partition,
+						 &lo, &hi, NUDGE_TIMEOUT_MS);
+	}
+	rd_kafka_topic_partition_list_destroy(a);
 }
 
 /* ---- process ---------------------------------------------------------------------------- */
@@ -596,6 +620,7 @@ static void *runner_main(void *arg)
 			backoff = BACKOFF_FIRST_MS;
 		}
 		collect(r);
+		nudge_fetcher(r);
 		if (r->n) {
 			int rc = process(r);
 			if (rc == BROOK_ERR) {
@@ -712,6 +737,8 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 					"Records after the last processed one, per partition.",
 					(const char *const[]){"job", "topic", "partition", NULL});
 
+	char queued_min[16];
+	snprintf(queued_min, sizeof queued_min, "%d", QUEUED_MIN);
 	const char *cons_kv[] = {
 		"bootstrap.servers", env->bootstrap,
 		"group.id", j->group,
@@ -723,11 +750,9 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 		"heartbeat.interval.ms", heartbeat,
 		"partition.assignment.strategy", "roundrobin",
 		"fetch.wait.max.ms", "50",
-		/* Prefetch a few batches, not librdkafka's 100,000 messages / 64 MB. A
-		 * catching-up job is paced by this: librdkafka 2.0 stops fetching once
-		 * 20,000 records wait, and looks again only a second later (pausing and
-		 * resuming the partitions ourselves waits that second too). */
-		"queued.min.messages", "20000",
+		/* Prefetch a few batches, not librdkafka's 100,000 messages / 64 MB (see
+		 * nudge_fetcher). */
+		"queued.min.messages", queued_min,
 		"topic.metadata.refresh.interval.ms", "2000",
 		"log.connection.close", "false",
 		NULL,
@@ -744,6 +769,7 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 		goto fail;
 	}
 	rd_kafka_poll_set_consumer(r->cons);
+	r->cq = rd_kafka_queue_get_consumer(r->cons);
 	rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)j->n_topics);
 	size_t w = 0;
 	topics_what[0] = 0;
@@ -794,6 +820,8 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 	return r;
 fail:
 	if (r->cons) {
+		if (r->cq)
+			rd_kafka_queue_destroy(r->cq);
 		rd_kafka_consumer_close(r->cons);
 		rd_kafka_destroy(r->cons);
 	}
@@ -812,6 +840,7 @@ void stream_runner_join(stream_runner *r)
 	pthread_join(r->thread, NULL);
 	/* Leave the group now: the other members take the partitions without waiting for
 	 * the session to time out. */
+	rd_kafka_queue_destroy(r->cq);
 	rd_kafka_consumer_close(r->cons);
 	rd_kafka_destroy(r->cons);
 	if (r->dlq) {
