@@ -7,12 +7,15 @@
  * v4: 16 bytes from getrandom(2) (blocking only until the kernel pool is initialised
  * at boot; EINTR and short reads are retried), then version and variant are set.
  * v5: SHA-1 over namespace bytes || name (OpenSSL EVP), the first 16 bytes of the
- * digest, then version 5 and the variant. If getrandom or SHA-1 fail the process
+ * digest, then version 5 and the variant. The SHA-1 implementation is fetched once per
+ * process (OpenSSL 3 looks it up again on every EVP_sha1() init otherwise: a third of a
+ * v5's time) and kept until exit. If getrandom or SHA-1 fail the process
  * aborts: both mean the system is broken, and a wrong id would silently corrupt data.
  */
 #include "core/uuid.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +60,22 @@ void brook_uuid_v4(brook_uuid *out)
 	uuid_set_version(out, 4);
 }
 
+static EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static void sha1_fetch(void)
+{
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 void brook_uuid_v5(brook_uuid *out, const brook_uuid *ns, const void *name, size_t n)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
+	pthread_once(&sha1_once, sha1_fetch);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+	if (!ctx || !sha1_md || EVP_DigestInit_ex(ctx, sha1_md, NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, ns->b, sizeof(ns->b)) != 1 ||
 	    EVP_DigestUpdate(ctx, name, n) != 1 || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
 	    mdlen < sizeof(out->b)) {
