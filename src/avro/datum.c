@@ -6,6 +6,13 @@
  * messages), the depth, the value budget and the first error. Every walker returns
  * BROOK_ERR / NULL after recording the first error with avro_dfail(); callers just
  * propagate. Union trials while encoding save and restore the error state.
+ *
+ * Decoding builds jdoc nodes in the caller's arena (the json_t API converts them
+ * afterwards). Records know their member count from the schema; arrays and maps do not
+ * until the last block, so their member vectors grow by doubling in the arena (the
+ * abandoned copies cost at most as much as the final vector). A reader default is
+ * encoded with the reader type into the decode's scratch buffer and decoded back, so it
+ * takes the decoded form (1 as a double default becomes 1.0) with no second converter.
  */
 #include "avro/datum.h"
 
@@ -15,14 +22,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "avro/binary.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/varint.h"
 
 typedef struct avro_dctx {
 	/* decoding: [start, end) the input, p the cursor (all NULL for empty input) */
 	const uint8_t *start, *p, *end;
-	size_t budget; /* values the decoder may still produce */
+	size_t budget;     /* values the decoder may still produce */
+	brook_arena *a;    /* where decoded nodes go */
+	brook_buf scratch; /* reader defaults encoded before decoding (resolving only) */
 	/* encoding */
 	brook_buf *out;
 	bool defmode; /* encoding a default: unions take their first branch */
@@ -122,38 +133,7 @@ static bool avro_cp_to_bytes(const char *s, size_t n, uint8_t **out, size_t *out
 	return true;
 }
 
-static json_t *avro_bytes_to_cp(const uint8_t *p, size_t n)
-{
-	char *s = brook_malloc(2 * n + 1);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < 0x80) {
-			s[k++] = (char)p[i];
-		} else {
-			s[k++] = (char)(0xc0 | p[i] >> 6);
-			s[k++] = (char)(0x80 | (p[i] & 0x3f));
-		}
-	}
-	json_t *v = json_stringn(s, k);
-	free(s);
-	return v;
-}
-
 /* ---- encoding ---- */
-
-static void avro_put_long(brook_buf *b, int64_t v)
-{
-	uint8_t tmp[BROOK_VARINT_MAX];
-	brook_buf_append(b, tmp, brook_varint_put_i64(tmp, v));
-}
-
-static void avro_put_le(brook_buf *b, uint64_t v, size_t n)
-{
-	uint8_t tmp[8];
-	for (size_t i = 0; i < n; i++, v >>= 8)
-		tmp[i] = (uint8_t)v;
-	brook_buf_append(b, tmp, n);
-}
 
 static const char *avro_json_kind(const json_t *v)
 {
@@ -201,9 +181,7 @@ static int avro_enc_number(avro_dctx *c, const avro_schema *s, const json_t *v, 
 	else
 		return avro_enc_mismatch(c, s, v);
 	if (dbl) {
-		uint64_t u;
-		memcpy(&u, &d, 8);
-		avro_put_le(c->out, u, 8);
+		avro_put_double(c->out, d);
 		return BROOK_OK;
 	}
 	float f = (float)d;
@@ -211,9 +189,7 @@ static int avro_enc_number(avro_dctx *c, const avro_schema *s, const json_t *v, 
 		avro_dfail(c, "%g is out of the range of a float", d);
 		return BROOK_ERR;
 	}
-	uint32_t u;
-	memcpy(&u, &f, 4);
-	avro_put_le(c->out, u, 4);
+	avro_put_float(c->out, f);
 	return BROOK_OK;
 }
 
@@ -419,7 +395,7 @@ static int avro_enc_inner(avro_dctx *c, const avro_schema *s, const json_t *v)
 	case AVRO_BOOLEAN:
 		if (!json_is_boolean(v))
 			return avro_enc_mismatch(c, s, v);
-		brook_buf_putc(c->out, json_is_true(v) ? 1 : 0);
+		avro_put_boolean(c->out, json_is_true(v));
 		return BROOK_OK;
 	case AVRO_INT:
 	case AVRO_LONG:
@@ -440,8 +416,7 @@ static int avro_enc_inner(avro_dctx *c, const avro_schema *s, const json_t *v)
 	case AVRO_STRING:
 		if (!json_is_string(v))
 			return avro_enc_mismatch(c, s, v);
-		avro_put_long(c->out, (int64_t)json_string_length(v));
-		brook_buf_append(c->out, json_string_value(v), json_string_length(v));
+		avro_put_bytes(c->out, json_string_value(v), json_string_length(v));
 		return BROOK_OK;
 	case AVRO_BYTES:
 		return avro_enc_bytes(c, s, v, -1);
@@ -499,6 +474,65 @@ int avro_encode(const avro_schema *s, const json_t *v, brook_buf *out, char *err
 }
 
 /* ---- decoding ---- */
+
+/* The scalars without a payload are shared, read-only nodes (jdoc nodes are immutable). */
+static const brook_jnode avro_jnull = {.type = BROOK_J_NULL};
+static const brook_jnode avro_jtrue = {.type = BROOK_J_TRUE};
+static const brook_jnode avro_jfalse = {.type = BROOK_J_FALSE};
+
+static brook_jnode *avro_node(avro_dctx *c, brook_jtype t)
+{
+	brook_jnode *n = brook_arena_alloc(c->a, sizeof *n);
+	n->type = t;
+	return n;
+}
+
+static const brook_jnode *avro_jint(avro_dctx *c, int64_t v)
+{
+	brook_jnode *n = avro_node(c, BROOK_J_INT);
+	n->u.i = v;
+	return n;
+}
+
+static const brook_jnode *avro_jreal(avro_dctx *c, double d)
+{
+	brook_jnode *n = avro_node(c, BROOK_J_REAL);
+	n->u.d = d;
+	return n;
+}
+
+/* A string node holding a NUL-terminated copy of p[0..n) (already valid UTF-8). */
+static const brook_jnode *avro_jstr(avro_dctx *c, const char *p, size_t n)
+{
+	brook_jnode *s = avro_node(c, BROOK_J_STRING);
+	s->u.s.p = brook_arena_strndup(c->a, p, n);
+	s->u.s.n = n;
+	return s;
+}
+
+/* Bytes as a string of code points U+0000..U+00FF (bytes 0x80-0xff take two UTF-8
+ * bytes each). */
+static const brook_jnode *avro_jbytes(avro_dctx *c, const uint8_t *p, size_t n)
+{
+	size_t k = n;
+	for (size_t i = 0; i < n; i++)
+		k += p[i] >> 7;
+	char *s = brook_arena_alloc(c->a, k + 1);
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < 0x80) {
+			s[k++] = (char)p[i];
+		} else {
+			s[k++] = (char)(0xc0 | p[i] >> 6);
+			s[k++] = (char)(0x80 | (p[i] & 0x3f));
+		}
+	}
+	s[k] = '\0';
+	brook_jnode *v = avro_node(c, BROOK_J_STRING);
+	v->u.s.p = s;
+	v->u.s.n = k;
+	return v;
+}
 
 static size_t avro_left(const avro_dctx *c)
 {
@@ -572,33 +606,41 @@ static const uint8_t *avro_get_fixed(avro_dctx *c, size_t n, const char *what)
 	return p;
 }
 
-static json_t *avro_get_string(avro_dctx *c, const char *what)
+/* A length-prefixed UTF-8 run (a string, a map key, bytes read as a string), reported at
+ * its start when it is not valid UTF-8: with the message bad, or "invalid UTF-8 in what". */
+static const uint8_t *avro_get_utf8(avro_dctx *c, size_t *n, const char *what, const char *bad)
 {
-	size_t n;
-	const uint8_t *p = avro_get_run(c, &n, what);
-	if (!p)
-		return NULL;
-	json_t *v = json_stringn((const char *)p, n);
-	if (!v) {
+	const uint8_t *p = avro_get_run(c, n, what);
+	if (p && !brook_utf8_valid(p, *n)) {
 		c->p = p;
-		avro_dfail(c, "invalid UTF-8 in %s", what);
+		if (bad)
+			avro_dfail(c, "%s", bad);
+		else
+			avro_dfail(c, "invalid UTF-8 in %s", what);
+		return NULL;
 	}
-	return v;
+	return p;
 }
 
-/* A map key: a string without NUL characters (most of jansson's object API takes keys
- * as C strings, so a key with U+0000 could not be looked up or compared). */
-static json_t *avro_get_key(avro_dctx *c)
+static const brook_jnode *avro_get_string(avro_dctx *c, const char *what)
+{
+	size_t n;
+	const uint8_t *p = avro_get_utf8(c, &n, what, NULL);
+	return p ? avro_jstr(c, (const char *)p, n) : NULL;
+}
+
+/* A map key: a string without NUL characters (jdoc keys are C strings too, and most of
+ * jansson's object API takes keys as C strings). A view into the input. */
+static const uint8_t *avro_get_key(avro_dctx *c, size_t *n)
 {
 	const uint8_t *at = c->p;
-	json_t *k = avro_get_string(c, "a map key");
-	if (k && strlen(json_string_value(k)) != json_string_length(k)) {
+	const uint8_t *p = avro_get_utf8(c, n, "a map key", NULL);
+	if (p && memchr(p, 0, *n)) {
 		c->p = at;
 		avro_dfail(c, "map key contains a NUL character");
-		json_decref(k);
 		return NULL;
 	}
-	return k;
+	return p;
 }
 
 /* Read an array/map block header: *count items follow (0 ends the value). */
@@ -639,7 +681,7 @@ static bool avro_spend(avro_dctx *c)
 	return true;
 }
 
-static json_t *avro_get_float(avro_dctx *c, bool dbl)
+static const brook_jnode *avro_get_float(avro_dctx *c, bool dbl)
 {
 	const uint8_t *p = avro_get_fixed(c, dbl ? 8 : 4, dbl ? "a double" : "a float");
 	if (!p)
@@ -662,82 +704,130 @@ static json_t *avro_get_float(avro_dctx *c, bool dbl)
 		           dbl ? "double" : "float");
 		return NULL;
 	}
-	return json_real(d);
+	return avro_jreal(c, d);
 }
 
-static json_t *avro_dec(avro_dctx *c, const avro_schema *s);
+static const brook_jnode *avro_dec(avro_dctx *c, const avro_schema *s);
 
-static json_t *avro_res(avro_dctx *c, const avro_schema *w, const avro_schema *r);
+static const brook_jnode *avro_res(avro_dctx *c, const avro_schema *w, const avro_schema *r);
 
 /* One element of an array or map: decoded with its writer schema w, resolved to the
  * reader schema r unless r is NULL (plain decoding). */
-static json_t *dec_elem(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+static const brook_jnode *dec_elem(avro_dctx *c, const avro_schema *w, const avro_schema *r)
 {
 	return r ? avro_res(c, w, r) : avro_dec(c, w);
 }
 
-/* An array's blocks; items w (writer) and r (reader, or NULL). */
-static json_t *dec_array(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+/* Room for one more element in an arena vector of n elements of `size` bytes: the
+ * capacity doubles (the first one is the first block's count, at most 64), so the
+ * copies left behind in the arena cost at most as much as the final vector. */
+static void *avro_vec_room(avro_dctx *c, void *v, size_t n, size_t *cap, int64_t count, size_t size)
 {
-	json_t *a = json_array();
+	if (n < *cap)
+		return v;
+	size_t nc = *cap ? *cap * 2 : (count < 64 ? (size_t)count : 64);
+	void *nv = brook_arena_alloc(c->a, nc * size);
+	if (n)
+		memcpy(nv, v, n * size);
+	*cap = nc;
+	return nv;
+}
+
+/* An array's blocks; items w (writer) and r (reader, or NULL). */
+static const brook_jnode *dec_array(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+{
+	const brook_jnode **items = NULL;
+	size_t n = 0, cap = 0;
 	int64_t count;
-	uint64_t idx = 0;
 	while (avro_get_block(c, &count) && count) {
 		for (int64_t k = 0; k < count; k++) {
-			size_t old = avro_path_index(c, idx++);
-			json_t *v = dec_elem(c, w, r);
+			size_t old = avro_path_index(c, n);
+			const brook_jnode *v = dec_elem(c, w, r);
 			if (!v)
 				break;
 			avro_path_pop(c, old);
-			json_array_append_new(a, v);
+			items = avro_vec_room(c, items, n, &cap, count, sizeof *items);
+			items[n++] = v;
 		}
 		if (c->failed)
 			break;
 	}
-	if (c->failed) {
-		json_decref(a);
+	if (c->failed)
 		return NULL;
-	}
+	brook_jnode *a = avro_node(c, BROOK_J_ARRAY);
+	a->u.a.n = n;
+	a->u.a.items = n ? items : NULL;
 	return a;
 }
 
-/* A map's blocks; values w (writer) and r (reader, or NULL). */
-static json_t *dec_map(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+/* A map's blocks; values w (writer) and r (reader, or NULL). Members keep the input
+ * order, a repeated key included (lookups take the last one). */
+static const brook_jnode *dec_map(avro_dctx *c, const avro_schema *w, const avro_schema *r)
 {
-	json_t *m = json_object();
+	const char **keys = NULL;
+	size_t *klen = NULL;
+	const brook_jnode **vals = NULL;
+	size_t n = 0, cap = 0;
 	int64_t count;
 	while (avro_get_block(c, &count) && count) {
 		for (int64_t k = 0; k < count; k++) {
-			json_t *key = avro_get_key(c);
+			size_t kn;
+			const uint8_t *key = avro_get_key(c, &kn);
 			if (!key)
 				break;
-			size_t old = avro_path_push(c, json_string_value(key),
-						    json_string_length(key));
-			json_t *v = dec_elem(c, w, r);
-			if (!v) {
-				json_decref(key);
+			size_t old = avro_path_push(c, (const char *)key, kn);
+			const brook_jnode *v = dec_elem(c, w, r);
+			if (!v)
 				break;
-			}
 			avro_path_pop(c, old);
-			json_object_setn_new(m, json_string_value(key), json_string_length(key),
-					     v);
-			json_decref(key);
+			size_t kc = cap, lc = cap;
+			keys = avro_vec_room(c, keys, n, &kc, count, sizeof *keys);
+			klen = avro_vec_room(c, klen, n, &lc, count, sizeof *klen);
+			vals = avro_vec_room(c, vals, n, &cap, count, sizeof *vals);
+			keys[n] = brook_arena_strndup(c->a, (const char *)key, kn);
+			klen[n] = kn;
+			vals[n++] = v;
 		}
 		if (c->failed)
 			break;
 	}
-	if (c->failed) {
-		json_decref(m);
+	if (c->failed)
 		return NULL;
-	}
+	brook_jnode *m = avro_node(c, BROOK_J_OBJECT);
+	m->u.o.n = n;
+	m->u.o.keys = n ? keys : NULL;
+	m->u.o.klen = n ? klen : NULL;
+	m->u.o.vals = n ? vals : NULL;
 	return m;
 }
 
-static json_t *avro_dec_inner(avro_dctx *c, const avro_schema *s)
+/* An object node for a record's nf fields, keyed by the field names (copied); the
+ * caller fills vals. */
+static brook_jnode *avro_record_node(avro_dctx *c, const avro_schema *s, size_t nf)
+{
+	brook_jnode *o = avro_node(c, BROOK_J_OBJECT);
+	o->u.o.n = nf;
+	o->u.o.keys = NULL;
+	o->u.o.klen = NULL;
+	o->u.o.vals = NULL;
+	if (!nf)
+		return o;
+	o->u.o.keys = brook_arena_alloc(c->a, nf * sizeof *o->u.o.keys);
+	o->u.o.klen = brook_arena_alloc(c->a, nf * sizeof *o->u.o.klen);
+	o->u.o.vals = brook_arena_calloc(c->a, nf * sizeof *o->u.o.vals);
+	for (size_t i = 0; i < nf; i++) {
+		const char *name = avro_schema_field(s, i)->name;
+		o->u.o.klen[i] = strlen(name);
+		o->u.o.keys[i] = brook_arena_strndup(c->a, name, o->u.o.klen[i]);
+	}
+	return o;
+}
+
+static const brook_jnode *avro_dec_inner(avro_dctx *c, const avro_schema *s)
 {
 	switch (avro_schema_type(s)) {
 	case AVRO_NULL:
-		return json_null();
+		return &avro_jnull;
 	case AVRO_BOOLEAN: {
 		const uint8_t *p = avro_get_fixed(c, 1, "a boolean");
 		if (!p)
@@ -747,15 +837,15 @@ static json_t *avro_dec_inner(avro_dctx *c, const avro_schema *s)
 			avro_dfail(c, "boolean byte is %u, not 0 or 1", *p);
 			return NULL;
 		}
-		return json_boolean(*p);
+		return *p ? &avro_jtrue : &avro_jfalse;
 	}
 	case AVRO_INT: {
 		int32_t v;
-		return avro_get_int(c, &v, "an int") ? json_integer(v) : NULL;
+		return avro_get_int(c, &v, "an int") ? avro_jint(c, v) : NULL;
 	}
 	case AVRO_LONG: {
 		int64_t v;
-		return avro_get_long(c, &v, "a long") ? json_integer(v) : NULL;
+		return avro_get_long(c, &v, "a long") ? avro_jint(c, v) : NULL;
 	}
 	case AVRO_FLOAT:
 		return avro_get_float(c, false);
@@ -766,12 +856,12 @@ static json_t *avro_dec_inner(avro_dctx *c, const avro_schema *s)
 	case AVRO_BYTES: {
 		size_t n;
 		const uint8_t *p = avro_get_run(c, &n, "bytes");
-		return p ? avro_bytes_to_cp(p, n) : NULL;
+		return p ? avro_jbytes(c, p, n) : NULL;
 	}
 	case AVRO_FIXED: {
 		const uint8_t *p =
 		    avro_get_fixed(c, (size_t)avro_schema_fixed_size(s), "a fixed value");
-		return p ? avro_bytes_to_cp(p, (size_t)avro_schema_fixed_size(s)) : NULL;
+		return p ? avro_jbytes(c, p, (size_t)avro_schema_fixed_size(s)) : NULL;
 	}
 	case AVRO_ENUM: {
 		int32_t i;
@@ -782,7 +872,8 @@ static json_t *avro_dec_inner(avro_dctx *c, const avro_schema *s)
 			           avro_schema_fullname(s), avro_schema_symbol_count(s));
 			return NULL;
 		}
-		return json_string(avro_schema_symbol(s, (size_t)i));
+		const char *sym = avro_schema_symbol(s, (size_t)i);
+		return avro_jstr(c, sym, strlen(sym));
 	}
 	case AVRO_UNION: {
 		int64_t i;
@@ -796,18 +887,14 @@ static json_t *avro_dec_inner(avro_dctx *c, const avro_schema *s)
 		return avro_dec(c, avro_schema_branch(s, (size_t)i));
 	}
 	case AVRO_RECORD: {
-		json_t *o = json_object();
 		size_t nf = avro_schema_field_count(s);
+		brook_jnode *o = avro_record_node(c, s, nf);
 		for (size_t i = 0; i < nf; i++) {
 			const avro_field *f = avro_schema_field(s, i);
-			size_t old = avro_path_push(c, f->name, strlen(f->name));
-			json_t *v = avro_dec(c, f->type);
-			if (!v) {
-				json_decref(o);
+			size_t old = avro_path_push(c, o->u.o.keys[i], o->u.o.klen[i]);
+			if (!(o->u.o.vals[i] = avro_dec(c, f->type)))
 				return NULL;
-			}
 			avro_path_pop(c, old);
-			json_object_set_new(o, f->name, v);
 		}
 		return o;
 	}
@@ -820,45 +907,34 @@ static json_t *avro_dec_inner(avro_dctx *c, const avro_schema *s)
 	return NULL;
 }
 
-static json_t *avro_dec(avro_dctx *c, const avro_schema *s)
+static const brook_jnode *avro_dec(avro_dctx *c, const avro_schema *s)
 {
 	if (!avro_spend(c) || !avro_enter(c))
 		return NULL;
-	json_t *v = avro_dec_inner(c, s);
+	const brook_jnode *v = avro_dec_inner(c, s);
 	c->depth--;
 	return v;
 }
 
-static void avro_dctx_init(avro_dctx *c, const uint8_t *buf, size_t len, char *err, size_t errlen)
+static void avro_dctx_init(avro_dctx *c, const uint8_t *buf, size_t len, brook_arena *a, char *err,
+                           size_t errlen)
 {
 	memset(c, 0, sizeof *c);
 	c->start = buf;
 	c->p = buf;
 	c->end = len ? buf + len : buf;
 	c->budget = len + AVRO_DATUM_MAX_EMPTY_VALUES;
+	c->a = a;
 	c->err = err;
 	c->errlen = errlen;
 }
 
-static int avro_dec_finish(avro_dctx *c, json_t *v, json_t **out)
+static int avro_dec_finish(avro_dctx *c, const brook_jnode *v, const brook_jnode **out)
 {
 	if (v && c->p != c->end)
 		avro_dfail(c, "%zu trailing bytes after the datum", avro_left(c));
-	if (c->failed) {
-		json_decref(v);
-		*out = NULL;
-		return BROOK_ERR;
-	}
-	*out = v;
-	return BROOK_OK;
-}
-
-int avro_decode(const avro_schema *s, const uint8_t *buf, size_t len, json_t **out, char *err,
-                size_t errlen)
-{
-	avro_dctx c;
-	avro_dctx_init(&c, buf, len, err, errlen);
-	return avro_dec_finish(&c, avro_dec(&c, s), out);
+	*out = c->failed ? NULL : v;
+	return c->failed ? BROOK_ERR : BROOK_OK;
 }
 
 /* ---- resolving decoder ---- */
@@ -914,36 +990,38 @@ static const avro_schema *avro_pick_branch(const avro_schema *w, const avro_sche
 }
 
 /* The reader's default for a field the writer lacks, in decoded form: encoded with the
- * reader type (unions take their first branch, as the spec says) and decoded back. */
-static json_t *avro_default_value(avro_dctx *c, const avro_field *f)
+ * reader type (unions take their first branch, as the spec says) into the decode's
+ * scratch buffer and decoded back into the arena. */
+static const brook_jnode *avro_default_value(avro_dctx *c, const avro_field *f)
 {
-	brook_buf b = BROOK_BUF_INIT;
 	char msg[256] = "";
 	avro_dctx e;
 	memset(&e, 0, sizeof e);
-	e.out = &b;
+	brook_buf_reset(&c->scratch);
+	e.out = &c->scratch;
 	e.defmode = true;
 	e.err = msg;
 	e.errlen = sizeof msg;
-	json_t *v = NULL;
+	const brook_jnode *v = NULL;
 	if (avro_enc(&e, f->type, f->def) == BROOK_OK) {
 		avro_dctx d;
-		avro_dctx_init(&d, (const uint8_t *)b.data, b.len, msg, sizeof msg);
+		avro_dctx_init(&d, (const uint8_t *)c->scratch.data, c->scratch.len, c->a, msg,
+		               sizeof msg);
 		d.start = NULL; /* no byte offsets in these messages */
 		avro_dec_finish(&d, avro_dec(&d, f->type), &v);
 	}
-	brook_buf_release(&b);
 	if (!v)
 		avro_dfail(c, "default of reader field '%s' is unusable: %s", f->name, msg);
 	return v;
 }
 
-static json_t *avro_res_record(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+#define AVRO_W2R_STACK 64 /* writer fields mapped without touching the arena */
+
+static const brook_jnode *avro_res_record(avro_dctx *c, const avro_schema *w, const avro_schema *r)
 {
 	size_t nw = avro_schema_field_count(w), nr = avro_schema_field_count(r);
-	long *w2r = brook_malloc((nw ? nw : 1) * sizeof *w2r);
-	json_t **vals = brook_calloc(nr ? nr : 1, sizeof *vals);
-	json_t *o = NULL;
+	long w2r_stack[AVRO_W2R_STACK];
+	long *w2r = nw <= AVRO_W2R_STACK ? w2r_stack : brook_arena_alloc(c->a, nw * sizeof *w2r);
 	for (size_t i = 0; i < nw; i++)
 		w2r[i] = -1;
 	for (size_t i = 0; i < nr; i++) {
@@ -954,21 +1032,19 @@ static json_t *avro_res_record(avro_dctx *c, const avro_schema *w, const avro_sc
 		if (wi >= 0 && w2r[wi] < 0)
 			w2r[wi] = (long)i;
 	}
+	brook_jnode *o = avro_record_node(c, r, nr);
+	const brook_jnode **vals = o->u.o.vals;
 	for (size_t i = 0; i < nw; i++) {
 		const avro_field *wf = avro_schema_field(w, i);
 		size_t old = avro_path_push(c, wf->name, strlen(wf->name));
-		json_t *v;
-		if (w2r[i] >= 0) {
-			v = avro_res(c, wf->type, avro_schema_field(r, (size_t)w2r[i])->type);
-			vals[w2r[i]] = v;
-		} else {
-			/* skipped: the reader has no such field */
-			if (!(v = avro_dec(c, wf->type)))
-				goto out;
-			json_decref(v);
-		}
+		const brook_jnode *v;
+		if (w2r[i] >= 0)
+			v = vals[w2r[i]] =
+			    avro_res(c, wf->type, avro_schema_field(r, (size_t)w2r[i])->type);
+		else
+			v = avro_dec(c, wf->type); /* the reader has no such field: dropped */
 		if (!v)
-			goto out;
+			return NULL;
 		avro_path_pop(c, old);
 	}
 	for (size_t i = 0; i < nr; i++) {
@@ -980,25 +1056,15 @@ static json_t *avro_res_record(avro_dctx *c, const avro_schema *w, const avro_sc
 			           "reader field '%s' is missing from the writer's %s and has "
 			           "no default",
 			           rf->name, avro_schema_fullname(w));
-			goto out;
+			return NULL;
 		}
 		if (!(vals[i] = avro_default_value(c, rf)))
-			goto out;
+			return NULL;
 	}
-	o = json_object();
-	for (size_t i = 0; i < nr; i++) {
-		json_object_set_new(o, avro_schema_field(r, i)->name, vals[i]);
-		vals[i] = NULL;
-	}
-out:
-	for (size_t i = 0; i < nr; i++)
-		json_decref(vals[i]);
-	free(vals);
-	free(w2r);
 	return o;
 }
 
-static json_t *avro_res_promote(avro_dctx *c, avro_type wt, avro_type rt)
+static const brook_jnode *avro_res_promote(avro_dctx *c, avro_type wt, avro_type rt)
 {
 	if (wt == AVRO_INT || wt == AVRO_LONG) {
 		int64_t v;
@@ -1011,28 +1077,24 @@ static json_t *avro_res_promote(avro_dctx *c, avro_type wt, avro_type rt)
 			return NULL;
 		}
 		if (rt == AVRO_LONG)
-			return json_integer(v);
+			return avro_jint(c, v);
 		if (rt == AVRO_FLOAT)
-			return json_real((double)(float)v);
-		return json_real((double)v);
+			return avro_jreal(c, (double)(float)v);
+		return avro_jreal(c, (double)v);
 	}
 	if (wt == AVRO_FLOAT)
 		return avro_get_float(c, false);
 	size_t n;
-	const uint8_t *p = avro_get_run(c, &n, wt == AVRO_STRING ? "a string" : "bytes");
-	if (!p)
-		return NULL;
-	if (rt == AVRO_BYTES)
-		return avro_bytes_to_cp(p, n);
-	json_t *v = json_stringn((const char *)p, n);
-	if (!v) {
-		c->p = p;
-		avro_dfail(c, "bytes read as a string are not valid UTF-8");
+	if (rt == AVRO_BYTES) {
+		const uint8_t *p = avro_get_run(c, &n, "a string");
+		return p ? avro_jbytes(c, p, n) : NULL;
 	}
-	return v;
+	const uint8_t *p =
+	    avro_get_utf8(c, &n, "bytes", "bytes read as a string are not valid UTF-8");
+	return p ? avro_jstr(c, (const char *)p, n) : NULL;
 }
 
-static json_t *avro_res_inner(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+static const brook_jnode *avro_res_inner(avro_dctx *c, const avro_schema *w, const avro_schema *r)
 {
 	avro_type wt = avro_schema_type(w), rt = avro_schema_type(r);
 	if (wt == AVRO_UNION) {
@@ -1089,12 +1151,12 @@ static json_t *avro_res_inner(avro_dctx *c, const avro_schema *w, const avro_sch
 			return NULL;
 		}
 		const char *sym = avro_schema_symbol(w, (size_t)i);
-		if (avro_schema_symbol_index(r, sym) >= 0)
-			return json_string(sym);
-		if (avro_schema_enum_default(r))
-			return json_string(avro_schema_enum_default(r));
+		if (avro_schema_symbol_index(r, sym) < 0)
+			sym = avro_schema_enum_default(r);
+		if (sym)
+			return avro_jstr(c, sym, strlen(sym));
 		avro_dfail(c, "symbol '%s' is not in the reader's enum %s, which has no default",
-		           sym, avro_schema_fullname(r));
+		           avro_schema_symbol(w, (size_t)i), avro_schema_fullname(r));
 		return NULL;
 	}
 	case AVRO_ARRAY:
@@ -1106,21 +1168,50 @@ static json_t *avro_res_inner(avro_dctx *c, const avro_schema *w, const avro_sch
 	}
 }
 
-static json_t *avro_res(avro_dctx *c, const avro_schema *w, const avro_schema *r)
+static const brook_jnode *avro_res(avro_dctx *c, const avro_schema *w, const avro_schema *r)
 {
 	if (!avro_spend(c) || !avro_enter(c))
 		return NULL;
-	json_t *v = avro_res_inner(c, w, r);
+	const brook_jnode *v = avro_res_inner(c, w, r);
 	c->depth--;
 	return v;
+}
+
+int avro_decode_jdoc(const avro_schema *writer, const avro_schema *reader, const uint8_t *buf,
+                     size_t len, brook_arena *a, const brook_jnode **out, char *err, size_t errlen)
+{
+	avro_dctx c;
+	avro_dctx_init(&c, buf, len, a, err, errlen);
+	const brook_jnode *v = reader ? avro_res(&c, writer, reader) : avro_dec(&c, writer);
+	int rc = avro_dec_finish(&c, v, out);
+	brook_buf_release(&c.scratch);
+	return rc;
+}
+
+/* The json_t API: decode into a temporary arena, then convert. */
+static int avro_decode_json(const avro_schema *writer, const avro_schema *reader,
+                            const uint8_t *buf, size_t len, json_t **out, char *err, size_t errlen)
+{
+	brook_arena a = BROOK_ARENA_INIT;
+	const brook_jnode *n;
+	*out = NULL;
+	int rc = avro_decode_jdoc(writer, reader, buf, len, &a, &n, err, errlen);
+	if (rc == BROOK_OK)
+		*out = brook_jdoc_to_json(n); /* never NULL: decoded reals are finite */
+	brook_arena_release(&a);
+	return rc;
+}
+
+int avro_decode(const avro_schema *s, const uint8_t *buf, size_t len, json_t **out, char *err,
+                size_t errlen)
+{
+	return avro_decode_json(s, NULL, buf, len, out, err, errlen);
 }
 
 int avro_decode_resolving(const avro_schema *writer, const avro_schema *reader, const uint8_t *buf,
                           size_t len, json_t **out, char *err, size_t errlen)
 {
-	avro_dctx c;
-	avro_dctx_init(&c, buf, len, err, errlen);
-	return avro_dec_finish(&c, avro_res(&c, writer, reader), out);
+	return avro_decode_json(writer, reader, buf, len, out, err, errlen);
 }
 
 /* ---- Confluent wire format ---- */

@@ -4,7 +4,9 @@
  * and the stream processor use.
  *
  * Values. A datum is a jansson json_t, so the connector can build it from PostgreSQL
- * rows and the stream processor can map it to CQL without a third value type:
+ * rows without a third value type; the stream processor's hot path decodes into jdoc
+ * nodes instead (core/jdoc.h: the same JSON model, allocated from an arena — see
+ * avro_decode_jdoc). The mapping, both ways:
  *   null      JSON null              boolean  JSON true/false
  *   int       JSON integer in [-2^31, 2^31)        long  JSON integer
  *   float     JSON real (integers accepted when encoding); always a real when decoded
@@ -66,6 +68,27 @@
  * the path (record fields, array indexes and map keys: "/address/city", "/tags/3").
  * No plan is precomputed; each call walks both schemas.
  *
+ * Decoding into jdoc nodes (avro_decode_jdoc) is THE decoder: avro_decode and
+ * avro_decode_resolving decode into a temporary arena and convert the nodes with
+ * brook_jdoc_to_json, so both forms obey every rule above. The nodes:
+ *   - nodes and strings live in the caller's arena (nothing points into the input or the
+ *     schemas; drop them all with brook_arena_reset/release); null, true and false are
+ *     shared static nodes;
+ *   - string nodes (strings, enum symbols, bytes and fixed as code points U+0000..U+00FF
+ *     in UTF-8) are NUL-terminated copies that carry their length (a string may hold
+ *     U+0000), as jdoc requires;
+ *   - a record is an object with one member per (reader) field, in the (reader) schema's
+ *     field order; a reader field the writer lacks holds the reader's default, decoded
+ *     into the arena like any value;
+ *   - a map is an object whose members keep the input order; a key the input repeats
+ *     stays repeated (brook_jnode_get and brook_jdoc_to_json take the last one, which is
+ *     the "last value wins" above);
+ *   - int and long are BROOK_J_INT, float and double BROOK_J_REAL.
+ * Apart from the arena's own chunks, the decoder calls malloc only when a resolving
+ * decode fills a reader default (one scratch buffer per call, for encoding the default);
+ * everything else is bump allocation in the arena.
+ * On error the arena may hold the nodes of a partial value (reset it as usual).
+ *
  * All functions are reentrant; schemas are only read. Nothing is kept between calls.
  */
 #ifndef BROOK_AVRO_DATUM_H
@@ -76,7 +99,9 @@
 #include <stdint.h>
 
 #include "avro/schema.h"
+#include "core/arena.h"
 #include "core/buf.h"
+#include "core/jdoc.h"
 
 #define AVRO_DATUM_MAX_DEPTH        128       /* deepest value nesting, both ways */
 #define AVRO_DATUM_MAX_EMPTY_VALUES (1 << 16) /* extra values beyond one per input byte */
@@ -97,6 +122,13 @@ int avro_decode(const avro_schema *s, const uint8_t *buf, size_t len, json_t **o
 /* Decode len bytes written with `writer` as a datum of `reader` (schema resolution). */
 int avro_decode_resolving(const avro_schema *writer, const avro_schema *reader, const uint8_t *buf,
                           size_t len, json_t **out, char *err, size_t errlen);
+
+/* Decode len bytes written with `writer` into nodes in a: resolved to `reader`, or plainly
+ * with the writer schema when reader is NULL. On success *out is the root (in a, see the
+ * node rules above); on error *out is NULL and err says what, where (path) and at which
+ * byte. buf may be NULL when len is 0. */
+int avro_decode_jdoc(const avro_schema *writer, const avro_schema *reader, const uint8_t *buf,
+                     size_t len, brook_arena *a, const brook_jnode **out, char *err, size_t errlen);
 
 /* Confluent wire format: append magic byte 0, the 4-byte big-endian schema id, then the
  * n payload bytes (avro may be NULL when n is 0). */

@@ -1,5 +1,6 @@
 /*
- * jdoc.c — JSON text to an arena DOM with yajl's SAX parser; jansson trees to the same.
+ * jdoc.c — JSON text to an arena DOM with yajl's SAX parser; jansson trees to the same
+ * and back.
  *
  * Design: yajl calls back once per token. Scalars become a node at once. Containers
  * have a member count unknown until they close, so the parser keeps one scratch vector
@@ -469,6 +470,51 @@ const brook_jnode *brook_jdoc_from_json(const json_t *j, brook_arena *a)
 	}
 	}
 	return n;
+}
+
+json_t *brook_jdoc_to_json(const brook_jnode *n)
+{
+	if (!n)
+		return NULL;
+	switch (n->type) {
+	case BROOK_J_NULL:
+		return json_null();
+	case BROOK_J_FALSE:
+		return json_false();
+	case BROOK_J_TRUE:
+		return json_true();
+	case BROOK_J_INT:
+		return json_integer(n->u.i);
+	case BROOK_J_REAL:
+		return json_real(n->u.d); /* NULL when not finite */
+	case BROOK_J_STRING:
+		/* jdoc strings are valid UTF-8 (invariant): no second check */
+		return json_stringn_nocheck(n->u.s.p, n->u.s.n);
+	case BROOK_J_ARRAY: {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n->u.a.n; i++) {
+			json_t *v = brook_jdoc_to_json(n->u.a.items[i]);
+			if (!v || json_array_append_new(a, v)) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+		return a;
+	}
+	case BROOK_J_OBJECT: {
+		json_t *o = json_object();
+		for (size_t i = 0; i < n->u.o.n; i++) {
+			json_t *v = brook_jdoc_to_json(n->u.o.vals[i]);
+			if (!v ||
+			    json_object_setn_new_nocheck(o, n->u.o.keys[i], n->u.o.klen[i], v)) {
+				json_decref(o);
+				return NULL;
+			}
+		}
+		return o;
+	}
+	}
+	return NULL;
 }
 
 const brook_jnode *brook_jnode_get(const brook_jnode *obj, const char *key, size_t klen)

@@ -2,10 +2,11 @@
  * jdoc.h — a read-only JSON document (DOM) in an arena: parse once, look up, drop all
  * at once with the arena.
  *
- * Why: the stream processor parses one small document per record, reads a dozen paths
- * and throws it away. jansson pays a malloc per node and hashes every key; a jdoc is a
- * tree of brook_jnode allocated with bump allocation from a caller-owned brook_arena
- * (reset per micro-batch), objects are plain arrays searched linearly.
+ * Why: the stream processor parses (or Avro-decodes, avro/datum.h avro_decode_jdoc) one
+ * small document per record, reads a dozen paths and throws it away. jansson pays a
+ * malloc per node and hashes every key; a jdoc is a tree of brook_jnode allocated with
+ * bump allocation from a caller-owned brook_arena (reset per micro-batch), objects are
+ * plain arrays searched linearly.
  *
  * Invariants: nodes are immutable after parsing; strings (values and keys) are UTF-8,
  * NUL-terminated, and carry their length (a string may contain "\u0000", so use the
@@ -89,6 +90,13 @@ const brook_jnode *brook_jdoc_parse(const char *text, size_t len, brook_arena *a
 /* Converts a jansson value into nodes in a; strings and keys point into j, so j must
  * outlive the nodes. NULL for NULL. */
 const brook_jnode *brook_jdoc_from_json(const json_t *j, brook_arena *a);
+
+/* Converts nodes into a new jansson value (yours; json_decref), copying every string, so
+ * the arena may go at once. Objects with a repeated key keep the last member's value at
+ * the key's first position (as json_object_setn does); strings and keys may hold U+0000.
+ * NULL for NULL, and for a BROOK_J_REAL that is not finite (jansson has no such value;
+ * neither the parser nor the Avro decoder makes one). */
+json_t *brook_jdoc_to_json(const brook_jnode *n);
 
 /* Object member lookup; the last member with that key. NULL when obj is not an object
  * or has no such key. */

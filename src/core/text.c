@@ -58,48 +58,60 @@ size_t brook_edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+static bool u8_cont(unsigned char b)
+{
+	return (b & 0xC0) == 0x80;
+}
+
+/* One character at a time, with the second byte's range picked by the first (RFC 3629's
+ * table: E0 A0..BF, ED 80..9F, F0 90..BF, F4 80..8F exclude overlong forms, surrogates
+ * and code points past U+10FFFF), and ASCII runs eight bytes at a time. Each case is a
+ * short straight line, so mostly two-byte text (Cyrillic, Greek) costs about as little
+ * as ASCII does. */
 bool brook_utf8_valid(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	size_t i = 0;
 	while (i < n) {
-		/* ASCII fast path, 8 bytes at a time */
-		while (i + 8 <= n) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (w & UINT64_C(0x8080808080808080))
-				break;
-			i += 8;
-		}
-		if (i >= n)
-			break;
 		unsigned c = s[i];
 		if (c < 0x80) {
 			i++;
+			while (i + 8 <= n) {
+				uint64_t w;
+				memcpy(&w, s + i, 8);
+				if (w & UINT64_C(0x8080808080808080))
+					break;
+				i += 8;
+			}
 			continue;
 		}
-		size_t k;
-		unsigned cp, min;
 		if (c >= 0xC2 && c <= 0xDF) {
-			k = 1, cp = c & 0x1F, min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			k = 2, cp = c & 0x0F, min = 0x800;
+			if (i + 1 >= n || !u8_cont(s[i + 1]))
+				return false;
+			i += 2;
+			continue;
+		}
+		unsigned lo = 0x80, hi = 0xBF;
+		size_t k;
+		if (c >= 0xE0 && c <= 0xEF) {
+			k = 3;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
 		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 3, cp = c & 0x07, min = 0x10000;
+			k = 4;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
 		} else {
 			return false;
 		}
-		if (n - i <= k)
+		if (n - i < k || s[i + 1] < lo || s[i + 1] > hi || !u8_cont(s[i + 2]) ||
+		    (k == 4 && !u8_cont(s[i + 3])))
 			return false;
-		for (size_t j = 1; j <= k; j++) {
-			unsigned b = s[i + j];
-			if ((b & 0xC0) != 0x80)
-				return false;
-			cp = cp << 6 | (b & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k + 1;
+		i += k;
 	}
 	return true;
 }

@@ -456,32 +456,49 @@ int sr_serialize(sr_client *c, const char *subject, const avro_schema *schema,
 	return sr_serialize_id(id, schema, value, out, e);
 }
 
-int sr_deserialize(sr_client *c, const uint8_t *bytes, size_t len, const avro_schema *reader,
-		   json_t **out, int32_t *id, sr_error *e)
+/* The framing and the writer schema of a message: the part both deserializers share. */
+static int sr_unframe(sr_client *c, const uint8_t *bytes, size_t len, uint32_t *wid,
+		      const avro_schema **writer, const uint8_t **payload, size_t *n, sr_error *e)
 {
 	char err[512];
-	uint32_t wid;
-	const uint8_t *payload;
-	size_t n;
-	*out = NULL;
-	if (avro_confluent_unframe(bytes, len, &wid, &payload, &n, err, sizeof err) != BROOK_OK) {
+	if (avro_confluent_unframe(bytes, len, wid, payload, n, err, sizeof err) != BROOK_OK) {
 		sr_fail(e, 0, 0, "not a Confluent Avro message: %s", err);
 		return BROOK_ERR;
 	}
-	if (wid > INT32_MAX) {
-		sr_fail(e, 0, 0, "schema id %u in the message is out of range", wid);
+	if (*wid > INT32_MAX) {
+		sr_fail(e, 0, 0, "schema id %u in the message is out of range", *wid);
 		return BROOK_ERR;
 	}
+	return sr_schema_by_id(c, (int32_t)*wid, writer, e);
+}
+
+int sr_deserialize_jdoc(sr_client *c, const uint8_t *bytes, size_t len, const avro_schema *reader,
+			brook_arena *a, const brook_jnode **out, int32_t *id, sr_error *e)
+{
+	char err[512];
+	uint32_t wid;
 	const avro_schema *writer;
-	if (sr_schema_by_id(c, (int32_t)wid, &writer, e) != BROOK_OK)
+	const uint8_t *payload;
+	size_t n;
+	*out = NULL;
+	if (sr_unframe(c, bytes, len, &wid, &writer, &payload, &n, e) != BROOK_OK)
 		return BROOK_ERR;
-	int rc = reader ? avro_decode_resolving(writer, reader, payload, n, out, err, sizeof err)
-			: avro_decode(writer, payload, n, out, err, sizeof err);
-	if (rc != BROOK_OK) {
+	if (avro_decode_jdoc(writer, reader, payload, n, a, out, err, sizeof err) != BROOK_OK) {
 		sr_fail(e, 0, 0, "cannot decode a message written with schema %u: %s", wid, err);
 		return BROOK_ERR;
 	}
 	if (id)
 		*id = (int32_t)wid;
 	return BROOK_OK;
+}
+
+int sr_deserialize(sr_client *c, const uint8_t *bytes, size_t len, const avro_schema *reader,
+		   json_t **out, int32_t *id, sr_error *e)
+{
+	brook_arena a = BROOK_ARENA_INIT;
+	const brook_jnode *n;
+	int rc = sr_deserialize_jdoc(c, bytes, len, reader, &a, &n, id, e);
+	*out = rc == BROOK_OK ? brook_jdoc_to_json(n) : NULL; /* decoded reals are finite */
+	brook_arena_release(&a);
+	return rc;
 }

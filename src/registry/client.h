@@ -43,8 +43,10 @@
 #include <stdint.h>
 
 #include "avro/schema.h"
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/httpc.h"
+#include "core/jdoc.h"
 
 typedef struct sr_client sr_client;
 
@@ -87,5 +89,12 @@ int sr_serialize_id(int32_t id, const avro_schema *schema, const json_t *value, 
  * when not NULL, gets the writer schema's id. */
 int sr_deserialize(sr_client *c, const uint8_t *bytes, size_t len, const avro_schema *reader,
 		   json_t **out, int32_t *id, sr_error *e);
+/* The same into jdoc nodes in a (avro/datum.h avro_decode_jdoc: nodes and strings in the
+ * arena, nothing pointing into bytes or the schemas): the stream processor's hot path,
+ * with no jansson and no malloc per value. On success *out is the root; on error NULL,
+ * with the same sr_error as sr_deserialize (framing, an unknown id with the registry's
+ * status, `unreachable` when the registry did not answer, decoding). */
+int sr_deserialize_jdoc(sr_client *c, const uint8_t *bytes, size_t len, const avro_schema *reader,
+			brook_arena *a, const brook_jnode **out, int32_t *id, sr_error *e);
 
 #endif

@@ -46,8 +46,8 @@ typedef struct mapper {
 
 typedef struct rec {
 	rd_kafka_message_t *m;
-	json_t *outer; /* the decoded value (JSON or Avro) */
-	const brook_jnode *doc; /* the mapped document (outer, or the payload), in the arena */
+	const brook_jnode *outer; /* the decoded value (JSON or Avro), in the mapper's arena */
+	const brook_jnode *doc;	  /* the mapped document (outer, or the payload), likewise */
 	expr_value *vals;
 	int64_t event_ms;
 	int state;
@@ -155,7 +155,6 @@ static void batch_clear(stream_runner *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		rec *x = &r->recs[i];
-		json_decref(x->outer);
 		free(x->reason);
 		rd_kafka_message_destroy(x->m);
 	}
@@ -290,27 +289,29 @@ static void nudge_fetcher(stream_runner *r)
 
 /* ---- process ---------------------------------------------------------------------------- */
 
-/* Decode one record's value into x->outer. BROOK_AGAIN: the registry is unreachable
- * (retry later); BROOK_ERR: x is a dead letter. */
-static int decode(stream_runner *r, rec *x)
+/* Decode one record's value into x->outer, in the mapper's arena. BROOK_AGAIN: the
+ * registry is unreachable (retry later); BROOK_ERR: x is a dead letter. */
+static int decode(mapper *mp, rec *x)
 {
+	stream_runner *r = mp->r;
 	const rd_kafka_message_t *m = x->m;
 	if (!m->payload) {
 		dead(x, STAGE_DECODE, "the record has no value (a tombstone)");
 		return BROOK_ERR;
 	}
 	if (r->job->format == STREAM_FMT_JSON) {
-		json_error_t je;
-		x->outer = json_loadb(m->payload, m->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+		char why[256];
+		x->outer = brook_jdoc_parser_parse(mp->jp, m->payload, m->len, &mp->arena, why,
+						   sizeof why);
 		if (!x->outer) {
-			dead(x, STAGE_DECODE, "value is not JSON: %s (byte %d)", je.text, je.position);
+			dead(x, STAGE_DECODE, "value is not JSON: %s", why);
 			return BROOK_ERR;
 		}
 		return BROOK_OK;
 	}
 	sr_error e;
-	if (sr_deserialize(r->env->registry, m->payload, m->len, r->reader, &x->outer, NULL, &e) ==
-	    BROOK_OK)
+	if (sr_deserialize_jdoc(r->env->registry, m->payload, m->len, r->reader, &mp->arena,
+				&x->outer, NULL, &e) == BROOK_OK)
 		return BROOK_OK;
 	/* The registry not answering, or failing, is no fault of the record's. */
 	if (e.unreachable || e.http_status >= 500 || e.http_status == 429) {
@@ -328,7 +329,7 @@ static void map_record(mapper *mp, rec *x)
 	char why[512];
 	expr_value v;
 
-	const brook_jnode *outer = brook_jdoc_from_json(x->outer, &mp->arena);
+	const brook_jnode *outer = x->outer;
 	x->event_ms = -1;
 	if (j->event_time) {
 		if (expr_eval_node(j->event_time, outer, &mp->arena, &v, why, sizeof why) ==
@@ -476,7 +477,7 @@ static void *mapper_main(void *arg)
 	for (size_t i = mp->from; i < mp->to; i++) {
 		rec *x = &r->recs[i];
 		int rc;
-		while ((rc = decode(r, x)) == BROOK_AGAIN) {
+		while ((rc = decode(mp, x)) == BROOK_AGAIN) {
 			if (!nap(r, backoff)) {
 				mp->rc = BROOK_AGAIN;
 				return NULL;

@@ -10,6 +10,11 @@
  * unions in these schemas are unambiguous under the encoder's matching rule, so no value
  * may change branch. Every input is also decoded against a second, evolved reader
  * schema with the resolving decoder, which must not crash, leak or loop.
+ *
+ * Differential check of the two decoder forms: both the plain and the resolving decode
+ * also run into jdoc nodes (avro_decode_jdoc, one arena kept across inputs and reset
+ * each time); they must succeed or fail exactly when the json_t API does, with the same
+ * message, and the nodes converted with brook_jdoc_to_json must equal its value.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +22,32 @@
 
 #include "avro/datum.h"
 #include "avro/schema.h"
+#include "core/arena.h"
 #include "core/buf.h"
+#include "core/jdoc.h"
+
+static brook_arena arena = BROOK_ARENA_INIT;
+
+/* The jdoc decoder agrees with the json_t API's result (rc, value v or message err). */
+static void same_as_jdoc(const avro_schema *w, const avro_schema *r, const uint8_t *p, size_t n,
+                         int rc, const json_t *v, const char *err)
+{
+	char jerr[256];
+	const brook_jnode *node = NULL;
+	brook_arena_reset(&arena);
+	int jrc = avro_decode_jdoc(w, r, p, n, &arena, &node, jerr, sizeof jerr);
+	if (jrc != rc)
+		abort(); /* one form decodes what the other refuses */
+	if (rc != 0) {
+		if (node || strcmp(err, jerr))
+			abort(); /* a failure leaves no root and says the same */
+		return;
+	}
+	json_t *conv = brook_jdoc_to_json(node);
+	if (!conv || !json_equal(conv, v))
+		abort(); /* the nodes are the same value */
+	json_decref(conv);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -101,7 +131,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 
 	json_t *v = NULL;
-	if (avro_decode(w, p, n, &v, err, sizeof err) == 0) {
+	int rc = avro_decode(w, p, n, &v, err, sizeof err);
+	same_as_jdoc(w, NULL, p, n, rc, v, err);
+	if (rc == 0) {
 		brook_buf b1 = BROOK_BUF_INIT, b2 = BROOK_BUF_INIT;
 		if (avro_encode(w, v, &b1, err, sizeof err) != 0)
 			abort(); /* a decoded value must encode */
@@ -120,7 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	json_t *rv = NULL;
-	if (avro_decode_resolving(w, r, p, n, &rv, err, sizeof err) == 0)
-		json_decref(rv);
+	rc = avro_decode_resolving(w, r, p, n, &rv, err, sizeof err);
+	same_as_jdoc(w, r, p, n, rc, rv, err);
+	json_decref(rv);
 	return 0;
 }

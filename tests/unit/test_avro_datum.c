@@ -1,10 +1,13 @@
 /*
  * Unit tests for avro/datum: the specification's encoding examples, every type both
  * ways, records with defaults, unions (branch choice, nesting), a recursive schema,
- * decoder bounds and errors, encoder errors, schema resolution and Confluent framing.
+ * decoder bounds and errors, encoder errors, schema resolution and Confluent framing;
+ * then decoding into jdoc nodes: types and member order checked node by node, resolution,
+ * every error class with its path, an arena reused across many decodes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,8 +18,10 @@
 
 #include "avro/datum.h"
 #include "avro/schema.h"
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/jdoc.h"
 #include "core/text.h"
 
 static avro_schema *parse(const char *text)
@@ -511,6 +516,381 @@ static void test_confluent(void **state)
 	brook_buf_release(&b);
 }
 
+/* ---- decoding into jdoc nodes ---- */
+
+/* Structural equality of nodes: same types (int is not real), same member order, same
+ * string bytes and lengths. */
+static bool jnode_same(const brook_jnode *a, const brook_jnode *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case BROOK_J_NULL:
+	case BROOK_J_FALSE:
+	case BROOK_J_TRUE:
+		return true;
+	case BROOK_J_INT:
+		return a->u.i == b->u.i;
+	case BROOK_J_REAL:
+		return a->u.d == b->u.d;
+	case BROOK_J_STRING:
+		return a->u.s.n == b->u.s.n && !memcmp(a->u.s.p, b->u.s.p, a->u.s.n) &&
+		       a->u.s.p[a->u.s.n] == '\0';
+	case BROOK_J_ARRAY:
+		if (a->u.a.n != b->u.a.n)
+			return false;
+		for (size_t i = 0; i < a->u.a.n; i++)
+			if (!jnode_same(a->u.a.items[i], b->u.a.items[i]))
+				return false;
+		return true;
+	case BROOK_J_OBJECT:
+		if (a->u.o.n != b->u.o.n)
+			return false;
+		for (size_t i = 0; i < a->u.o.n; i++)
+			if (a->u.o.klen[i] != b->u.o.klen[i] ||
+			    memcmp(a->u.o.keys[i], b->u.o.keys[i], a->u.o.klen[i]) ||
+			    a->u.o.keys[i][a->u.o.klen[i]] != '\0' ||
+			    !jnode_same(a->u.o.vals[i], b->u.o.vals[i]))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* Decode hex (written with writer) into nodes, resolving to reader when not NULL, and
+ * expect the nodes of the JSON text want, types and order included. The input buffer is
+ * scribbled over and the schemas freed before the nodes are compared: nothing may point
+ * into them. Returns nothing; the arena is the caller's (reused across calls). */
+static void jdoc_decodes(brook_arena *a, const char *writer, const char *reader, const char *hex,
+                         const char *want)
+{
+	avro_schema *w = parse(writer), *r = reader ? parse(reader) : NULL;
+	uint8_t buf[4096];
+	size_t n = unhex(hex, buf);
+	const brook_jnode *v = NULL;
+	char err[256] = "";
+	if (avro_decode_jdoc(w, r, n ? buf : NULL, n, a, &v, err, sizeof err) != BROOK_OK)
+		fail_msg("decode %s as %s: %s", hex, writer, err);
+	assert_non_null(v);
+	memset(buf, 0xaa, sizeof buf);
+	avro_schema_free(w);
+	avro_schema_free(r);
+	brook_arena wa = BROOK_ARENA_INIT;
+	const brook_jnode *wv = brook_jdoc_parse(want, strlen(want), &wa, err, sizeof err);
+	if (!wv)
+		fail_msg("bad JSON in test: %s: %s", want, err);
+	if (!jnode_same(v, wv)) {
+		json_t *j = brook_jdoc_to_json(v);
+		char *js = json_dumps(j, JSON_ENCODE_ANY);
+		fail_msg("decode %s as %s: got %s, want %s", hex, writer, js, want);
+	}
+	brook_arena_release(&wa);
+}
+
+/* Decoding into nodes fails with an error containing msg; *out is NULL. */
+static void jdoc_fails(brook_arena *a, const char *writer, const char *reader, const char *hex,
+                       const char *msg)
+{
+	avro_schema *w = parse(writer), *r = reader ? parse(reader) : NULL;
+	uint8_t buf[4096];
+	size_t n = unhex(hex, buf);
+	const brook_jnode *v = (const brook_jnode *)1;
+	char err[256] = "";
+	assert_int_equal(avro_decode_jdoc(w, r, n ? buf : NULL, n, a, &v, err, sizeof err),
+	                 BROOK_ERR);
+	assert_null(v);
+	if (!strstr(err, msg))
+		fail_msg("decode %s as %s -> %s: error '%s' lacks '%s'", hex, writer,
+		         reader ? reader : "(plain)", err, msg);
+	avro_schema_free(w);
+	avro_schema_free(r);
+}
+
+#define ADDRESS                                                                                    \
+	"{\"type\":\"record\",\"name\":\"P\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"}," \
+	"{\"name\":\"address\",\"type\":{\"type\":\"record\",\"name\":\"A\",\"fields\":["          \
+	"{\"name\":\"city\",\"type\":\"string\"},{\"name\":\"zip\",\"type\":\"int\"}]}}]}"
+
+static void test_jdoc_plain(void **state)
+{
+	(void)state;
+	brook_arena a = BROOK_ARENA_INIT;
+	jdoc_decodes(&a, "\"null\"", NULL, "", "null");
+	jdoc_decodes(&a, "\"boolean\"", NULL, "01", "true");
+	jdoc_decodes(&a, "\"boolean\"", NULL, "00", "false");
+	jdoc_decodes(&a, "\"int\"", NULL, "ffffffff0f", "-2147483648");
+	jdoc_decodes(&a, "\"long\"", NULL, "feffffffffffffffff01", "9223372036854775807");
+	jdoc_decodes(&a, "\"float\"", NULL, "00000040", "2.0");
+	jdoc_decodes(&a, "\"double\"", NULL, "000000000000f03f", "1.0");
+	jdoc_decodes(&a, "\"string\"", NULL, "00", "\"\"");
+	jdoc_decodes(&a, "\"string\"", NULL, "06610062", "\"a\\u0000b\"");
+	jdoc_decodes(&a, "\"string\"", NULL, "0668c3a9", "\"h\\u00e9\"");
+	jdoc_decodes(&a, "\"bytes\"", NULL, "0800ff8061", "\"\\u0000\\u00ff\\u0080a\"");
+	jdoc_decodes(&a, "{\"type\":\"fixed\",\"name\":\"F\",\"size\":3}", NULL, "01fe00",
+	             "\"\\u0001\\u00fe\\u0000\"");
+	jdoc_decodes(&a, "{\"type\":\"fixed\",\"name\":\"Z\",\"size\":0}", NULL, "", "\"\"");
+	jdoc_decodes(&a, ENUM3, NULL, "04", "\"C\"");
+	jdoc_decodes(&a, "{\"type\":\"array\",\"items\":\"long\"}", NULL, "04063600", "[3,27]");
+	jdoc_decodes(&a, "{\"type\":\"array\",\"items\":\"long\"}", NULL, "00", "[]");
+	/* several blocks, negative counts with sizes */
+	jdoc_decodes(&a, "{\"type\":\"array\",\"items\":\"long\"}", NULL,
+	             "02 06 01 02 36 03 04 0204 00", "[3,27,1,2]");
+	jdoc_decodes(&a, "{\"type\":\"map\",\"values\":\"int\"}", NULL, "0402610202620100",
+	             "{\"a\":1,\"b\":-1}");
+	jdoc_decodes(&a, "{\"type\":\"map\",\"values\":\"int\"}", NULL, "00", "{}");
+	/* a repeated map key stays repeated; lookup and conversion take the last */
+	jdoc_decodes(&a, "{\"type\":\"map\",\"values\":\"int\"}", NULL, "04 0261 02 0261 04 00",
+	             "{\"a\":1,\"a\":2}");
+	jdoc_decodes(&a, "[\"null\",\"string\"]", NULL, "020261", "\"a\"");
+	jdoc_decodes(&a, ADDRESS, NULL, "0250 02 58 0e",
+	             "{\"name\":\"P\",\"address\":"
+	             "{\"city\":\"X\",\"zip\":7}}");
+	jdoc_decodes(&a, LIST, NULL, "02020400",
+	             "{\"value\":1,\"next\":{\"value\":2,\"next\":null}}");
+	/* everything given, in schema order */
+	jdoc_decodes(&a, USER, NULL, "02020265000000000000044000025002",
+	             "{\"id\":1,\"email\":\"e\",\"score\":2.5,\"raw\":\"\",\"addr\":"
+	             "{\"city\":\"P\",\"zip\":null}}");
+	brook_arena_release(&a);
+}
+
+static void test_jdoc_resolved(void **state)
+{
+	(void)state;
+	brook_arena a = BROOK_ARENA_INIT;
+	/* reader order, a dropped field, a promotion, defaults (converted: 3 → 3.0, a union
+	 * default, a record default filling its own default) */
+	jdoc_decodes(
+	    &a, V1,
+	    "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"age\",\"type\":"
+	    "\"double\",\"default\":3},{\"name\":\"id\",\"type\":\"long\"},{\"name\":"
+	    "\"tags\",\"type\":[\"null\",{\"type\":\"array\",\"items\":\"string\"}],"
+	    "\"default\":null},{\"name\":\"addr\",\"type\":{\"type\":\"record\",\"name\":"
+	    "\"Addr\",\"fields\":[{\"name\":\"city\",\"type\":\"string\"},{\"name\":\"zip\","
+	    "\"type\":[\"string\",\"null\"],\"default\":\"000\"}]},\"default\":"
+	    "{\"city\":\"X\"}},{\"name\":\"raw\",\"type\":\"bytes\",\"default\":"
+	    "\"\\u00ff\"}]}",
+	    "0e 026e",
+	    "{\"age\":3.0,\"id\":7,\"tags\":null,\"addr\":{\"city\":\"X\",\"zip\":\"000\"},"
+	    "\"raw\":\"\\u00ff\"}");
+	/* aliases: record and field */
+	jdoc_decodes(
+	    &a, V1,
+	    "{\"type\":\"record\",\"name\":\"V\",\"aliases\":[\"U\"],\"fields\":[{\"name\":"
+	    "\"ident\",\"aliases\":[\"id\"],\"type\":\"float\"}]}",
+	    "0e 026e", "{\"ident\":7.0}");
+	/* promotions */
+	jdoc_decodes(&a, "\"int\"", "\"long\"", "05", "-3");
+	jdoc_decodes(&a, "\"int\"", "\"double\"", "05", "-3.0");
+	jdoc_decodes(&a, "\"long\"", "\"float\"", "82808010", "16777216.0");
+	jdoc_decodes(&a, "\"float\"", "\"double\"", "0000803e", "0.25");
+	jdoc_decodes(&a, "\"string\"", "\"bytes\"", "04c3a9", "\"\\u00c3\\u00a9\"");
+	jdoc_decodes(&a, "\"bytes\"", "\"string\"", "04c3a9", "\"\\u00e9\"");
+	/* enums: by symbol, the reader's default */
+	jdoc_decodes(&a, ENUM3, "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"C\",\"A\"]}",
+	             "04", "\"C\"");
+	jdoc_decodes(
+	    &a, ENUM3,
+	    "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"Z\"],\"default\":\"Z\"}", "02",
+	    "\"Z\"");
+	/* unions on either side, arrays and maps of resolved values */
+	jdoc_decodes(&a, "[\"null\",\"int\",\"string\"]", "[\"string\",\"null\",\"double\"]",
+	             "020a", "5.0");
+	jdoc_decodes(&a, "\"int\"", "[\"null\",\"double\",\"int\"]", "0a", "5");
+	jdoc_decodes(&a, "{\"type\":\"array\",\"items\":\"int\"}",
+	             "{\"type\":\"array\",\"items\":\"double\"}", "04020400", "[1.0,2.0]");
+	jdoc_decodes(&a, "{\"type\":\"map\",\"values\":[\"null\",\"int\"]}",
+	             "{\"type\":\"map\",\"values\":[\"null\",\"long\"]}", "04 0261 0202 0262 00 00",
+	             "{\"a\":1,\"b\":null}");
+	/* the same schema on both sides */
+	jdoc_decodes(&a, USER, USER, "02020265000000000000044000025002",
+	             "{\"id\":1,\"email\":\"e\",\"score\":2.5,\"raw\":\"\",\"addr\":"
+	             "{\"city\":\"P\",\"zip\":null}}");
+	brook_arena_release(&a);
+}
+
+static void test_jdoc_errors(void **state)
+{
+	(void)state;
+	brook_arena a = BROOK_ARENA_INIT;
+	const char *arr = "{\"type\":\"array\",\"items\":\"long\"}";
+	const char *map = "{\"type\":\"map\",\"values\":\"int\"}";
+	/* truncation, varints, lengths */
+	jdoc_fails(&a, "\"long\"", NULL, "", "input ends inside a long at /");
+	jdoc_fails(&a, "\"long\"", NULL, "ffffffffffffffffffff01", "malformed varint");
+	jdoc_fails(&a, "\"int\"", NULL, "8080808010", "out of the range of an int");
+	jdoc_fails(&a, "\"string\"", NULL, "0a6162", "length 5 of a string exceeds the 2 bytes");
+	jdoc_fails(&a, "\"bytes\"", NULL, "03", "negative length -2 for bytes");
+	jdoc_fails(&a, "\"double\"", NULL, "0000", "input ends inside a double");
+	jdoc_fails(&a, "{\"type\":\"fixed\",\"name\":\"F\",\"size\":4}", NULL, "010203",
+	           "input ends inside a fixed value (4 bytes needed, 3 left)");
+	/* UTF-8 of strings and map keys, NUL in keys */
+	jdoc_fails(&a, "\"string\"", NULL, "02ff", "invalid UTF-8 in a string at / (byte 1)");
+	jdoc_fails(&a, "\"string\"", NULL, "04c0af", "invalid UTF-8");
+	jdoc_fails(&a, "\"string\"", NULL, "06eda080", "invalid UTF-8");
+	jdoc_fails(&a, "\"string\"", NULL, "08f4908080", "invalid UTF-8"); /* > U+10FFFF */
+	jdoc_fails(&a, map, NULL, "02 02ff 02 00", "invalid UTF-8 in a map key");
+	jdoc_fails(&a, map, NULL, "02 0400 61 02 00", "map key contains a NUL character");
+	jdoc_fails(&a, "\"bytes\"", "\"string\"", "02ff", "bytes read as a string are not valid");
+	/* booleans, indexes, non-finite, trailing bytes */
+	jdoc_fails(&a, "\"boolean\"", NULL, "02", "boolean byte is 2, not 0 or 1");
+	jdoc_fails(&a, "[\"null\",\"int\"]", NULL, "04", "union branch 2 out of range");
+	jdoc_fails(&a, "[\"null\",\"int\"]", NULL, "01", "union branch -1 out of range");
+	jdoc_fails(&a, "[\"null\",\"int\"]", "\"int\"", "04", "union branch 2 out of range");
+	jdoc_fails(&a, ENUM3, NULL, "06", "enum index 3 out of range for E");
+	jdoc_fails(&a, ENUM3, ENUM3, "01", "enum index -1 out of range");
+	jdoc_fails(&a, "\"float\"", NULL, "0000c07f", "float is not finite");
+	jdoc_fails(&a, "\"double\"", "\"double\"", "000000000000f07f", "not finite");
+	jdoc_fails(&a, "\"long\"", NULL, "0200", "1 trailing bytes after the datum");
+	jdoc_fails(&a, "\"long\"", "\"double\"", "020000", "2 trailing bytes");
+	/* counts: the value cap, block sizes */
+	jdoc_fails(&a, arr, NULL, "80808080808080808001", "more than the input can hold");
+	jdoc_fails(&a, "{\"type\":\"array\",\"items\":\"null\"}", NULL, "8080808001",
+	           "more than the input can hold");
+	jdoc_fails(&a, "{\"type\":\"map\",\"values\":\"null\"}", NULL, "fefffff07f00",
+	           "more than the input can hold");
+	jdoc_fails(&a, arr, "{\"type\":\"array\",\"items\":\"double\"}", "8080808001",
+	           "more than the input can hold");
+	jdoc_fails(&a, arr, NULL, "03 40 0636 00", "block size 32 does not fit");
+	jdoc_fails(&a, arr, NULL, "ffffffffffffffffff01 00", "invalid block count");
+	/* zero-byte records of zero-byte fields: a block count the input allows, but three
+	 * values per item exhaust the value budget */
+	jdoc_fails(&a,
+	           "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"R\","
+	           "\"fields\":[{\"name\":\"a\",\"type\":\"null\"},{\"name\":\"b\","
+	           "\"type\":\"null\"}]}}",
+	           NULL, "feff07 00", "too many values for the input size");
+	/* depth */
+	char deep[2048] = "";
+	for (int i = 0; i < 200; i++)
+		strcat(deep, "0202");
+	strcat(deep, "0000");
+	jdoc_fails(&a, LIST, NULL, deep, "nested deeper than 128 levels");
+	jdoc_fails(&a, LIST, LIST, deep, "nested deeper than 128 levels");
+	/* paths */
+	jdoc_fails(&a, ADDRESS, NULL, "0250 02 ff", "invalid UTF-8 in a string at /address/city");
+	jdoc_fails(&a, ADDRESS, ADDRESS, "0250 02 58", "input ends inside an int at /address/zip");
+	jdoc_fails(&a, arr, NULL, "06 02 04 8080", "input ends inside a long at /2");
+	jdoc_fails(&a, map, "{\"type\":\"map\",\"values\":\"string\"}", "02 026b 02 00",
+	           "the writer's int cannot be read as string at /k");
+	/* resolution failures */
+	jdoc_fails(&a, V1,
+	           "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"x\","
+	           "\"type\":\"int\"}]}",
+	           "0e 026e",
+	           "reader field 'x' is missing from the "
+	           "writer's U and has no default");
+	jdoc_fails(&a, V1, "{\"type\":\"record\",\"name\":\"W\",\"fields\":[]}", "0e 026e",
+	           "does not match the reader's W");
+	jdoc_fails(&a, ENUM3, "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]}", "02",
+	           "symbol 'B' is not in the reader's enum E");
+	jdoc_fails(&a, "\"string\"", "[\"null\",\"int\"]", "0273", "has no branch for");
+	jdoc_fails(&a, "{\"type\":\"fixed\",\"name\":\"F\",\"size\":2}",
+	           "{\"type\":\"fixed\",\"name\":\"F\",\"size\":3}", "6162", "has size 2");
+	brook_arena_release(&a);
+}
+
+/* A default the reader type cannot take is reported, not decoded. */
+static void test_jdoc_bad_default(void **state)
+{
+	(void)state;
+	brook_arena a = BROOK_ARENA_INIT;
+	jdoc_fails(&a, V1,
+	           "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"f\",\"type\":"
+	           "\"float\",\"default\":1e300}]}",
+	           "0e 026e",
+	           "default of reader field 'f' is unusable: 1e+300 is out of the range "
+	           "of a float");
+	brook_arena_release(&a);
+}
+
+/* One arena reset between many decodes: a warm arena stops growing, and earlier nodes
+ * stay intact until the reset. */
+static void test_jdoc_arena_reuse(void **state)
+{
+	(void)state;
+	avro_schema
+	    *w = parse(USER),
+	    *r = parse(
+	        "{\"type\":\"record\",\"name\":\"User\",\"fields\":[{\"name\":\"id\",\"type\":"
+	        "\"long\"},"
+	        "{\"name\":\"tags\",\"type\":{\"type\":\"map\",\"values\":\"string\"},\"default\":"
+	        "{\"k\":\"v\"}},{\"name\":\"addr\",\"type\":{\"type\":\"record\",\"name\":\"Addr\","
+	        "\"fields\":[{\"name\":\"city\",\"type\":\"string\"}]}}]}");
+	uint8_t buf[64];
+	size_t n = unhex("02020265000000000000044000025002", buf);
+	brook_arena a = BROOK_ARENA_INIT;
+	char err[256];
+	size_t warm = 0;
+	const brook_jnode *keep[16];
+	for (int round = 0; round < 200; round++) {
+		for (int i = 0; i < 16; i++) {
+			if (avro_decode_jdoc(w, i % 2 ? r : NULL, buf, n, &a, &keep[i], err,
+			                     sizeof err) != BROOK_OK)
+				fail_msg("decode %d: %s", i, err);
+		}
+		for (int i = 0; i < 16; i++) {
+			const brook_jnode *id = brook_jnode_get(keep[i], "id", 2);
+			assert_non_null(id);
+			assert_int_equal(id->type, BROOK_J_INT);
+			assert_int_equal(id->u.i, 1);
+			const brook_jnode *city =
+			    brook_jnode_get(brook_jnode_get(keep[i], "addr", 4), "city", 4);
+			assert_non_null(city);
+			assert_string_equal(city->u.s.p, "P");
+			const brook_jnode *tags = brook_jnode_get(keep[i], "tags", 4);
+			if (i % 2) {
+				assert_non_null(tags);
+				assert_string_equal(brook_jnode_get(tags, "k", 1)->u.s.p, "v");
+			} else {
+				assert_null(tags);
+			}
+		}
+		if (round == 10)
+			warm = a.total;
+		else if (round > 10)
+			assert_int_equal(a.total, warm); /* the same work takes the same room */
+		brook_arena_reset(&a);
+		/* after the first few resets the arena is one chunk that holds a round */
+		if (round > 10)
+			assert_true(a.head != NULL);
+	}
+	brook_arena_release(&a);
+	avro_schema_free(w);
+	avro_schema_free(r);
+}
+
+/* The json_t API is the jdoc decoder plus brook_jdoc_to_json: the same result. */
+static void test_jdoc_matches_json(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+	    {USER, "0200000000000000f03f02ff02580006303030"},
+	    {USER, "02020265000000000000044000025002"},
+	    {"{\"type\":\"map\",\"values\":\"int\"}", "06 0261 02 0262 04 0261 06 00"},
+	    {"{\"type\":\"array\",\"items\":[\"null\",\"double\",\"bytes\"]}",
+	     "06 00 02000000000000e03f 0404ff00 00"},
+	};
+	brook_arena a = BROOK_ARENA_INIT;
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		avro_schema *s = parse(cases[k][0]);
+		uint8_t buf[256];
+		size_t n = unhex(cases[k][1], buf);
+		char err[256];
+		const brook_jnode *node;
+		json_t *j = NULL;
+		assert_int_equal(avro_decode_jdoc(s, NULL, buf, n, &a, &node, err, sizeof err),
+		                 BROOK_OK);
+		assert_int_equal(avro_decode(s, buf, n, &j, err, sizeof err), BROOK_OK);
+		json_t *conv = brook_jdoc_to_json(node);
+		assert_true(json_equal(conv, j));
+		json_decref(conv);
+		json_decref(j);
+		avro_schema_free(s);
+	}
+	brook_arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +903,12 @@ int main(void)
 	    cmocka_unit_test(test_encode_errors),
 	    cmocka_unit_test(test_resolution),
 	    cmocka_unit_test(test_confluent),
+	    cmocka_unit_test(test_jdoc_plain),
+	    cmocka_unit_test(test_jdoc_resolved),
+	    cmocka_unit_test(test_jdoc_errors),
+	    cmocka_unit_test(test_jdoc_bad_default),
+	    cmocka_unit_test(test_jdoc_arena_reuse),
+	    cmocka_unit_test(test_jdoc_matches_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

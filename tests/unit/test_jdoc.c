@@ -1,4 +1,6 @@
-/* Unit tests for core/jdoc: the arena JSON document (parse, lookup, jansson conversion). */
+/* Unit tests for core/jdoc: the arena JSON document (parse, lookup, jansson conversion
+ * both ways). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -311,6 +313,86 @@ static void test_from_json(void **state)
 	json_decref(j);
 }
 
+/* Nodes → jansson: the same value jansson's own parser makes of the text, members in the
+ * same order (compared as dumped text), repeated keys resolved as jansson does. */
+static void to_json_same(const char *text)
+{
+	json_error_t jerr;
+	json_t *want = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (!want)
+		fail_msg("jansson refuses '%s': %s", text, jerr.text);
+	json_t *got = brook_jdoc_to_json(parse_ok(text));
+	assert_non_null(got);
+	size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+	char *gs = json_dumps(got, flags), *ws = json_dumps(want, flags);
+	if (!json_equal(got, want) || strcmp(gs, ws))
+		fail_msg("'%s': got %s, want %s", text, gs, ws);
+	free(gs);
+	free(ws);
+	json_decref(got);
+	json_decref(want);
+}
+
+static void test_to_json(void **state)
+{
+	(void)state;
+	to_json_same("null");
+	to_json_same("true");
+	to_json_same("false");
+	to_json_same("-9223372036854775808");
+	to_json_same("9223372036854775807");
+	to_json_same("2.5");
+	to_json_same("1e300");
+	to_json_same("-0.0");
+	to_json_same("\"\"");
+	to_json_same("\"a\\u0000b\\u00e9\\ud83d\\ude00\"");
+	to_json_same("[]");
+	to_json_same("{}");
+	to_json_same("[1,[2,[3,{}]],\"x\",null,true,false,0.5]");
+	to_json_same("{\"z\":1,\"a\":{\"y\":[{\"b\":null}],\"c\":\"\\u00ff\"},\"m\":-1.25}");
+	to_json_same("{\"a\":1,\"b\":2,\"a\":3}"); /* the last value, at the first position */
+	to_json_same("{\"a\":{\"x\":1},\"a\":[2],\"b\":0,\"a\":\"s\"}");
+
+	/* a key with U+0000 keeps its length */
+	json_t *j = brook_jdoc_to_json(parse_ok("{\"a\\u0000b\":1,\"a\":2}"));
+	assert_int_equal(json_object_size(j), 2);
+	assert_int_equal(json_integer_value(json_object_getn(j, "a\0b", 3)), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "a")), 2);
+	json_decref(j);
+
+	/* the copy owns its strings: the arena may go first */
+	brook_arena a = BROOK_ARENA_INIT;
+	const brook_jnode *n = brook_jdoc_parse("{\"k\":\"value\"}", 13, &a, err, sizeof err);
+	assert_non_null(n);
+	j = brook_jdoc_to_json(n);
+	brook_arena_release(&a);
+	assert_string_equal(json_string_value(json_object_get(j, "k")), "value");
+	json_decref(j);
+
+	/* jansson → nodes → jansson */
+	static const char text[] = "{\"n\":[1,2.5,\"x\",null,true,false,[],{}],\"o\":{\"p\":"
+	                           "{\"q\":\"\\u00efs\"}},\"big\":-9223372036854775808}";
+	json_t *orig = json_loads(text, 0, NULL);
+	assert_non_null(orig);
+	j = brook_jdoc_to_json(brook_jdoc_from_json(orig, &arena));
+	assert_true(json_equal(j, orig));
+	json_decref(j);
+	json_decref(orig);
+
+	/* NULL for NULL, and for a real jansson cannot hold (also deep inside) */
+	assert_null(brook_jdoc_to_json(NULL));
+	brook_jnode inf = {.type = BROOK_J_REAL, .u.d = INFINITY};
+	assert_null(brook_jdoc_to_json(&inf));
+	const brook_jnode *one = parse_ok("1");
+	const brook_jnode *items[] = {one, &inf};
+	brook_jnode arr = {.type = BROOK_J_ARRAY, .u.a = {2, items}};
+	assert_null(brook_jdoc_to_json(&arr));
+	const char *keys[] = {"a", "b"};
+	size_t klen[] = {1, 1};
+	brook_jnode obj = {.type = BROOK_J_OBJECT, .u.o = {2, keys, klen, items}};
+	assert_null(brook_jdoc_to_json(&obj));
+}
+
 /* One parser, many documents, the arena reset between them; an error in between
  * leaves the parser usable. */
 static void test_reuse(void **state)
@@ -349,6 +431,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_errors, teardown),
 	    cmocka_unit_test_teardown(test_duplicates, teardown),
 	    cmocka_unit_test_teardown(test_from_json, teardown),
+	    cmocka_unit_test_teardown(test_to_json, teardown),
 	    cmocka_unit_test_teardown(test_reuse, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

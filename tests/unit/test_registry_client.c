@@ -2,8 +2,8 @@
  * test_registry_client.c — the Schema Registry client and the Confluent serializer
  * against brook's registry in-process (memory log, httpd on an ephemeral port): register,
  * cache hits counted in HTTP requests, 409 with reasons, 42201, 40403, serialize and
- * deserialize with and without a reader schema, several threads at once, an unreachable
- * registry.
+ * deserialize with and without a reader schema (to json_t and to jdoc nodes), several
+ * threads at once, an unreachable registry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,6 +225,104 @@ static void test_serde(void **state)
 	sr_client_free(c);
 }
 
+/* sr_deserialize_jdoc over the same messages: nodes in the caller's arena, the same
+ * value as sr_deserialize, the same errors (framing, unknown id with the registry's status,
+ * no answer, decoding). */
+static void test_serde_jdoc(void **state)
+{
+	fixture *f = *state;
+	sr_client *c = sr_client_new(f->url, NULL);
+	sr_error e;
+	avro_schema *w = parse(REC1), *r = parse(REC2);
+	json_t *v = json_pack("{s:i, s:s}", "id", 42, "name", "ada");
+	brook_buf out = BROOK_BUF_INIT;
+	assert_int_equal(sr_serialize(c, "users-value", w, v, &out, &e), BROOK_OK);
+	const uint8_t *msg = (const uint8_t *)out.data;
+
+	brook_arena a = BROOK_ARENA_INIT;
+	const brook_jnode *n = NULL;
+	int32_t id = 0;
+	assert_int_equal(sr_deserialize_jdoc(c, msg, out.len, NULL, &a, &n, &id, &e), BROOK_OK);
+	assert_true(id >= 1);
+	assert_int_equal(n->type, BROOK_J_OBJECT);
+	assert_int_equal(n->u.o.n, 2);
+	assert_string_equal(n->u.o.keys[0], "id");
+	assert_int_equal(n->u.o.vals[0]->u.i, 42);
+	assert_string_equal(brook_jnode_get(n, "name", 4)->u.s.p, "ada");
+	json_t *conv = brook_jdoc_to_json(n), *got = NULL;
+	assert_int_equal(sr_deserialize(c, msg, out.len, NULL, &got, NULL, &e), BROOK_OK);
+	assert_true(json_equal(conv, got));
+	assert_true(json_equal(conv, v));
+	json_decref(conv);
+	json_decref(got);
+
+	/* a fresh client, a reader with a defaulted field, one arena reset per record */
+	sr_client *c2 = sr_client_new(f->url, NULL);
+	for (int i = 0; i < 100; i++) {
+		brook_arena_reset(&a);
+		n = NULL;
+		assert_int_equal(sr_deserialize_jdoc(c2, msg, out.len, r, &a, &n, NULL, &e),
+				 BROOK_OK);
+		assert_int_equal(n->u.o.n, 3);
+		assert_string_equal(n->u.o.keys[2], "age");
+		assert_int_equal(n->u.o.vals[2]->type, BROOK_J_NULL);
+		assert_string_equal(brook_jnode_get(n, "name", 4)->u.s.p, "ada");
+	}
+	assert_int_equal(sr_client_requests(c2), 1);
+
+	/* bad input: framing, an id out of range, a truncated payload */
+	assert_int_equal(sr_deserialize_jdoc(c2, msg, 3, NULL, &a, &n, NULL, &e), BROOK_ERR);
+	assert_null(n);
+	assert_non_null(strstr(e.message, "not a Confluent Avro message"));
+	assert_false(e.unreachable);
+	uint8_t bad[] = {1, 0, 0, 0, 1, 2};
+	assert_int_equal(sr_deserialize_jdoc(c2, bad, sizeof bad, NULL, &a, &n, NULL, &e),
+			 BROOK_ERR);
+	assert_non_null(strstr(e.message, "magic byte 1"));
+	uint8_t big[] = {0, 0x80, 0, 0, 0, 0};
+	assert_int_equal(sr_deserialize_jdoc(c2, big, sizeof big, NULL, &a, &n, NULL, &e),
+			 BROOK_ERR);
+	assert_non_null(strstr(e.message, "out of range"));
+	uint8_t trunc[] = {0, 0, 0, 0, (uint8_t)id, 0x54};
+	assert_int_equal(sr_deserialize_jdoc(c2, trunc, sizeof trunc, NULL, &a, &n, NULL, &e),
+			 BROOK_ERR);
+	assert_non_null(strstr(e.message, "cannot decode a message written with schema"));
+	assert_non_null(strstr(e.message, "at /name"));
+	assert_int_equal(e.http_status, 0);
+	/* an id the registry does not know: its status and code */
+	uint8_t unknown[] = {0, 0, 0, 3, 0xe7, 0};
+	assert_int_equal(sr_deserialize_jdoc(c2, unknown, sizeof unknown, NULL, &a, &n, NULL, &e),
+			 BROOK_ERR);
+	assert_int_equal(e.http_status, 404);
+	assert_int_equal(e.error_code, 40403);
+	assert_false(e.unreachable);
+	/* sr_error may be NULL */
+	assert_int_equal(sr_deserialize_jdoc(c2, bad, sizeof bad, NULL, &a, &n, NULL, NULL),
+			 BROOK_ERR);
+	/* the registry gone: cached ids still decode, others are "unreachable" */
+	reg_api_close(f->api);
+	f->api = NULL;
+	assert_int_equal(sr_deserialize_jdoc(c2, msg, out.len, NULL, &a, &n, NULL, &e), BROOK_OK);
+	assert_int_equal(sr_deserialize_jdoc(c2, unknown, sizeof unknown, NULL, &a, &n, NULL, &e),
+			 BROOK_ERR);
+	assert_true(e.unreachable);
+	assert_int_equal(e.http_status, 0);
+	assert_null(n);
+	json_t *j = (json_t *)1;
+	assert_int_equal(sr_deserialize(c2, unknown, sizeof unknown, NULL, &j, NULL, &e),
+			 BROOK_ERR);
+	assert_true(e.unreachable);
+	assert_null(j);
+
+	brook_arena_release(&a);
+	json_decref(v);
+	brook_buf_release(&out);
+	avro_schema_free(w);
+	avro_schema_free(r);
+	sr_client_free(c2);
+	sr_client_free(c);
+}
+
 typedef struct worker {
 	sr_client *c;
 	const avro_schema *s;
@@ -277,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_register_and_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serde, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serde_jdoc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
