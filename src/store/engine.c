@@ -67,9 +67,17 @@
  *   - A compaction's output names the sstables it replaces (its "ancestors"); open
  *     deletes any sstable that is an ancestor of another present one, so a crash between
  *     the rename and the unlinks can never resurrect data a purged tombstone shadowed.
- *   - PURGING (refined): a compaction merges every sstable present when it starts (its
- *     inputs); flushes publish new sstables meanwhile and the swap at its end replaces
- *     only the inputs. The data outside the inputs is the memtables' and what is flushed
+ *   - COMPACTION is size-tiered, as Cassandra's default: the sstables are grouped by
+ *     size (sorted by file size, an sstable joins the group of the ones before it while
+ *     it is at most 1.5 × their average, and every sstable smaller than
+ *     compact_small_bytes, by default memtable_bytes, is in the first group), and the first group of at least compact_threshold
+ *     sstables (at most COMPACT_MAX_INPUTS of its smallest) is merged. So each byte is
+ *     rewritten about log_threshold(data / memtable) times, not once per compaction as
+ *     when every compaction merged everything. store_engine_compact merges them all.
+ *   - PURGING (refined): only a compaction of every sstable present when it starts (its
+ *     inputs) purges; a partial one keeps every tombstone (the sstables it leaves out
+ *     may hold the data they shadow). Flushes publish new sstables meanwhile and the
+ *     swap at its end replaces only the inputs. The data outside the inputs is the memtables' and what is flushed
  *     meanwhile, and outside_min tracks its smallest timestamp (set when the compaction
  *     starts from both memtables' minimum, lowered by every apply). A merged partition's
  *     tombstones (deletions, tombstone cells, expired cells) are purged only if all of
@@ -128,6 +136,7 @@
 #include "store/engine.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
@@ -151,6 +160,7 @@
 
 /* Background jobs: BROOK_OK, BROOK_ERR, or stopped by cancel / abandon (not an error). */
 #define JOB_STOPPED 1
+#define COMPACT_MAX_INPUTS 32
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 10000
@@ -211,7 +221,7 @@ void store_engine_opts_default(store_engine_opts *o)
 	o->sync_mode = STORE_SYNC_BATCH;
 	o->sync_period_ms = 10000;
 	o->max_mutation_bytes = 16u << 20;
-	o->compact_threshold = 8;
+	o->compact_threshold = 4;
 	o->gc_grace_seconds = 864000;
 }
 
@@ -683,16 +693,58 @@ static int flush_sync(store_engine *e, char *err, size_t errlen)
  * `automatic`: only if the threshold is still reached (a flush may have asked while
  * this thread was busy with a compaction that covered it).
  */
-static int compact_all(store_engine *e, int automatic, char *err, size_t errlen)
+static int size_cmp(const void *a, const void *b)
+{
+	uint64_t x = store_sstable_file_bytes(*(store_sstable *const *)a);
+	uint64_t y = store_sstable_file_bytes(*(store_sstable *const *)b);
+	return x < y ? -1 : x > y;
+}
+
+/* The size tier to compact (see COMPACTION above): its sstables moved to the front of
+ * ssts (n of them, sorted by size), or 0 when no tier has compact_threshold of them. */
+static size_t pick_tier(const store_engine *e, store_sstable **ssts, size_t n)
+{
+	size_t min = e->o.compact_threshold;
+	uint64_t small = e->o.compact_small_bytes ? e->o.compact_small_bytes : e->o.memtable_bytes;
+	if (!min || n < min)
+		return 0;
+	qsort(ssts, n, sizeof(*ssts), size_cmp);
+	size_t start = 0;
+	uint64_t sum = 0;
+	for (size_t i = 0; i <= n; i++) {
+		uint64_t b = i < n ? store_sstable_file_bytes(ssts[i]) : 0;
+		size_t k = i - start;
+		bool joins = i < n && (k == 0 || b < small || b * 2 * k <= sum * 3);
+		if (joins) {
+			sum += b;
+			continue;
+		}
+		if (k >= min) {
+			k = k < COMPACT_MAX_INPUTS ? k : COMPACT_MAX_INPUTS;
+			memmove(ssts, ssts + start, k * sizeof(*ssts));
+			return k;
+		}
+		start = i;
+		sum = b;
+	}
+	return 0;
+}
+
+/* Merges a size tier (automatic) or every sstable (store_engine_compact). */
+static int compact(store_engine *e, int automatic, char *err, size_t errlen)
 {
 	pthread_rwlock_rdlock(&e->lock);
-	size_t n = e->nssts;
-	if (n == 0 || (automatic && (!e->o.compact_threshold || n < e->o.compact_threshold))) {
+	size_t all = e->nssts;
+	store_sstable **in = brook_malloc((all ? all : 1) * sizeof(*in));
+	if (all)
+		memcpy(in, e->ssts, all * sizeof(*in));
+	size_t n = automatic ? pick_tier(e, in, all) : all;
+	bool full = n == all; /* may purge tombstones */
+	if (n == 0) {
 		pthread_rwlock_unlock(&e->lock);
+		free(in);
 		return JOB_STOPPED;
 	}
-	store_sstable **in = brook_malloc(n * sizeof(*in));
-	memcpy(in, e->ssts, n * sizeof(*in));
 	/* Writers are excluded (read lock): from here on they lower it. */
 	__atomic_store_n(&e->outside_min,
 	                 e->mt_min_ts < e->imm_min_ts ? e->mt_min_ts : e->imm_min_ts,
@@ -738,7 +790,8 @@ static int compact_all(store_engine *e, int automatic, char *err, size_t errlen)
 			break;
 		}
 		int64_t gcb =
-		    part_purgeable_max_ts(&p) < __atomic_load_n(&e->outside_min, __ATOMIC_RELAXED)
+		    full && part_purgeable_max_ts(&p) < __atomic_load_n(&e->outside_min,
+		                                                        __ATOMIC_RELAXED)
 		        ? gc_before
 		        : INT64_MIN;
 		if (store_part_gc(&e->o.cmp, &p, now, gcb) &&
@@ -844,7 +897,7 @@ static void *compactor_main(void *arg)
 		e->compact_auto = 0;
 		e->compact_running = 1;
 		pthread_mutex_unlock(&e->mu);
-		int rc = compact_all(e, !requested, err, sizeof(err));
+		int rc = compact(e, !requested, err, sizeof(err));
 		pthread_mutex_lock(&e->mu);
 		e->compact_running = 0;
 		if (req > e->compact_done)
@@ -852,6 +905,7 @@ static void *compactor_main(void *arg)
 		if (rc == BROOK_OK) {
 			e->compact_failing = 0;
 			e->compact_backoff_ms = 0;
+			e->compact_auto = 1; /* its output may complete the next tier */
 		} else if (rc == BROOK_ERR) {
 			e->compaction_failures++;
 			e->compact_failing = 1;

@@ -33,7 +33,9 @@ typedef struct store_engine_opts {
 	int64_t sync_window_us;      /* batch mode group-commit window; default 0 */
 	int64_t sync_period_ms;      /* periodic mode; default 10000 */
 	uint32_t max_mutation_bytes; /* one apply call, encoded; default 16 MiB */
-	unsigned compact_threshold;  /* sstables that trigger a compaction; default 8; 0 off */
+	unsigned compact_threshold;  /* sstables of one size tier that trigger a compaction;
+	                              * default 4; 0 off */
+	size_t compact_small_bytes;  /* sstables below this size are one tier; 0: memtable_bytes */
 	int64_t gc_grace_seconds;    /* tombstones older than this are purged; default 864000 */
 	store_cmp cmp;               /* clustering order; zero: memcmp */
 	int64_t (*clock)(void *ctx); /* seconds since the epoch; NULL: real time */

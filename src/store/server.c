@@ -88,8 +88,10 @@ const brook_cfg_key store_config_keys[] = {
 	 "batch mode: wait this long for more writes before each fdatasync", NULL},
 	{"store.commitlog_sync_period", BROOK_CFG_DURATION, "10s",
 	 "periodic mode: fdatasync at least this often", NULL},
-	{"store.compaction_threshold", BROOK_CFG_INT, "8",
-	 "per table: sstables that trigger a compaction; 0: never", NULL},
+	{"store.compaction_threshold", BROOK_CFG_INT, "4",
+	 "per table: sstables of similar size that trigger their compaction (size-tiered); "
+	 "0: never",
+	 NULL},
 	{"store.metrics_listen", BROOK_CFG_STR, "127.0.0.1:9309",
 	 "Prometheus /metrics listener (HOST:PORT; port 0 picks one; empty: off)", NULL},
 	{NULL, 0, NULL, NULL, NULL},

@@ -2055,6 +2055,52 @@ static void test_purge_waits_for_outside_data(void **state)
 	assert_int_equal(st.sstables, 1);
 }
 
+/* Flushes one sstable of n keys "<prefix><i>". */
+static void flush_keys(fx *f, const char *prefix, int n)
+{
+	for (int i = 0; i < n; i++)
+		put_key(f, prefix, i);
+	flush(f);
+}
+
+static void idle_stats(fx *f, store_engine_stats *st)
+{
+	char err[256];
+	assert_int_equal(store_engine_wait_idle(f->e, err, sizeof(err)), 0);
+	store_engine_get_stats(f->e, st);
+}
+
+/*
+ * COMPACTION is size-tiered: two equal sstables (threshold 2) merge into one twice as
+ * big, which a new small one does not join; the next small one completes a tier of
+ * small ones, whose output then completes a tier with the big one.
+ */
+static void test_compaction_size_tiers(void **state)
+{
+	fx *f = *state;
+	f->o.compact_threshold = 2;
+	f->o.compact_small_bytes = 1; /* every sstable is "big": no small-tier shortcut */
+	reopen(f);
+	store_engine_stats st;
+	flush_keys(f, "a", 60);
+	flush_keys(f, "b", 60);
+	idle_stats(f, &st);
+	assert_int_equal(st.compactions, 1);
+	assert_int_equal(st.sstables, 1);
+	flush_keys(f, "c", 60); /* half the size of the first output: a tier of its own */
+	idle_stats(f, &st);
+	assert_int_equal(st.compactions, 1);
+	assert_int_equal(st.sstables, 2);
+	flush_keys(f, "d", 60); /* c + d, then (a + b) + (c + d) */
+	idle_stats(f, &st);
+	assert_int_equal(st.compactions, 3);
+	assert_int_equal(st.sstables, 1);
+	check_keys(f, "a", 0, 60);
+	check_keys(f, "b", 0, 60);
+	check_keys(f, "c", 0, 60);
+	check_keys(f, "d", 0, 60);
+}
+
 /*
  * Writers, readers and a scanner at once, over a tiny memtable: many flushes and
  * compactions run under them. Every acknowledged write is readable with at least its
@@ -2603,6 +2649,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_abandon_mid_compaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flush_failure_and_retry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge_waits_for_outside_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_compaction_size_tiers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_flush_and_compaction, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
