@@ -34,13 +34,16 @@
  *
  * value.format=avro: one rowavro (connect/rowavro.h) and one registry client per task,
  * both kept across sessions (their caches stay warm). Per change: the relation's
- * rowavro_table; the key datum under subject "<topic>-key" (only when the table has a
- * key) and the value under "<topic>-value", each registered (cached after the first
- * record) and framed Confluent's way (magic 0, big-endian id, Avro binary). With
- * envelope=row a delete is a tombstone (null value), as in JSON.
+ * rowavro_table; the key (only when the table has a key) and the value written as Avro
+ * binary straight from the pgoutput tuples, then framed Confluent's way (magic 0,
+ * big-endian id, Avro binary) with the ids of subjects "<topic>-key" and
+ * "<topic>-value". Each table's two schemas are registered once, when its first record
+ * needs them, and the ids kept in the rowavro_table (a changed relation gets a new
+ * table, registered again); a failed registration is not kept, the next change asks
+ * again. With envelope=row a delete is a tombstone (null value), as in JSON.
  *
- * Bad changes. A change that cannot be encoded (a value rowavro cannot parse, a datum the
- * schema refuses, a table that cannot be mapped) does not stop the task: it is logged
+ * Bad changes. A change that cannot be encoded (a value rowavro cannot parse or encode,
+ * a table that cannot be mapped) does not stop the task: it is logged
  * with the table, LSN and reason, counted (connect_connector.dead_letters) and, when
  * errors.deadletterqueue.topic.name is set, produced there as its JSON key and full JSON
  * envelope with Kafka Connect's __connect.errors.* headers (acknowledged like any record).
@@ -61,6 +64,7 @@
 
 #include <libpq-fe.h>
 
+#include "avro/datum.h"
 #include "connect/connect_int.h"
 #include "connect/rowavro.h"
 #include "core/buf.h"
@@ -397,58 +401,67 @@ static int encode_json(session *s, const pg_cdc_change *ch, int64_t now, brook_b
 	return ENC_OK;
 }
 
-/* Register (cached) schema text under "<topic><suffix>" and append the framed datum. */
-static int encode_avro_one(session *s, const char *topic, const char *suffix,
-			   const char *schema_text, const avro_schema *schema, const json_t *datum,
-			   brook_buf *out, char *why, size_t whylen)
+/* The registry id of a table's schema under "<topic><suffix>": registered once per
+ * rowavro_table (the id is kept in the table, which a changed relation replaces). */
+static int schema_id(session *s, const char *topic, const char *suffix,
+		     const char *schema_text, int32_t *id, char *why, size_t whylen)
 {
+	if (*id != ROWAVRO_NO_ID)
+		return ENC_OK;
 	char subject[600];
 	sr_error e;
-	int32_t id;
 	snprintf(subject, sizeof subject, "%s%s", topic, suffix);
-	if (sr_register(s->cfg->sr, subject, schema_text, &id, &e) != BROOK_OK) {
+	if (sr_register(s->cfg->sr, subject, schema_text, id, &e) != BROOK_OK) {
+		*id = ROWAVRO_NO_ID;
 		snprintf(why, whylen, "registering subject %s at %s: %s", subject,
 			 s->cfg->registry_url, e.message);
 		return ENC_REGISTRY;
 	}
-	if (sr_serialize_id(id, schema, datum, out, &e) != BROOK_OK) {
-		snprintf(why, whylen, "%s", e.message);
-		return ENC_BAD;
-	}
 	return ENC_OK;
 }
 
+/* Confluent's framing, written over the AVRO_CONFLUENT_HEADER bytes reserved at the
+ * start of b: magic byte 0, the big-endian schema id. */
+static void frame(brook_buf *b, int32_t id)
+{
+	b->data[0] = AVRO_CONFLUENT_MAGIC;
+	brook_be_put((uint8_t *)b->data + 1, (uint32_t)id, 4);
+}
+
+/* Key and value written as Avro binary straight from the tuples (connect/rowavro.h),
+ * behind a reserved header; both are encoded before any registry request, then each
+ * one present is framed with its table's schema id. */
 static int encode_avro(session *s, const pg_cdc_change *ch, const char *topic, int64_t now,
 		       brook_buf *kb, bool *has_key, brook_buf *vb, bool *has_val, char *why,
 		       size_t whylen)
 {
-	const rowavro_table *t = rowavro_table_for(s->cfg->ra, ch->rel, why, whylen);
+	static const uint8_t header[AVRO_CONFLUENT_HEADER];
+	rowavro_table *t = rowavro_table_for(s->cfg->ra, ch->rel, why, whylen);
 	if (!t)
 		return ENC_BAD;
 	warn_unknown_types(s, ch->rel, t);
-	json_t *kd = NULL, *vd = NULL;
 	rowavro_source src = {
 		.lsn = ch->lsn,
 		.txid = ch->op == 'r' ? 0 : s->xid,
 		.commit_ms = ch->op == 'r' ? now : s->commit_ms,
 		.now_ms = now,
 	};
-	int rc = ENC_BAD;
-	if (rowavro_key(t, ch, &kd, why, whylen) != BROOK_OK ||
-	    rowavro_value(s->cfg->ra, t, ch, &src, &vd, why, whylen) != BROOK_OK)
-		goto out;
-	rc = ENC_OK;
-	if (kd && t->key_schema)
-		rc = encode_avro_one(s, topic, "-key", t->key_json, t->key_schema, kd, kb, why,
-				     whylen);
-	*has_key = rc == ENC_OK && kd && t->key_schema;
-	if (rc == ENC_OK && vd)
-		rc = encode_avro_one(s, topic, "-value", t->value_json, t->value_schema, vd, vb,
-				     why, whylen);
-	*has_val = rc == ENC_OK && vd;
-out:
-	json_decref(kd);
-	json_decref(vd);
+	brook_buf_append(kb, header, sizeof header);
+	brook_buf_append(vb, header, sizeof header);
+	if (rowavro_encode_key(t, ch, kb, has_key, why, whylen) != BROOK_OK ||
+	    rowavro_encode_value(s->cfg->ra, t, ch, &src, vb, has_val, why, whylen) != BROOK_OK)
+		return ENC_BAD;
+	int rc = ENC_OK;
+	if (*has_key) {
+		rc = schema_id(s, topic, "-key", t->key_json, &t->key_id, why, whylen);
+		if (rc == ENC_OK)
+			frame(kb, t->key_id);
+	}
+	if (rc == ENC_OK && *has_val) {
+		rc = schema_id(s, topic, "-value", t->value_json, &t->value_id, why, whylen);
+		if (rc == ENC_OK)
+			frame(vb, t->value_id);
+	}
 	return rc;
 }
 

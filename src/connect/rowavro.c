@@ -1,16 +1,18 @@
 /*
- * rowavro.c — PostgreSQL changes as Debezium-style Avro schemas and datums. Design notes
- * in rowavro.h.
+ * rowavro.c — PostgreSQL changes as Debezium-style Avro schemas and Avro binary, written
+ * straight from pgoutput tuples. Design notes in rowavro.h.
  */
 #include "connect/rowavro.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "avro/binary.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -68,6 +70,7 @@ static void table_free(rowavro_table *t)
 	avro_schema_free(t->key_schema);
 	free(t->value_json);
 	avro_schema_free(t->value_schema);
+	free(t->source_head);
 	free(t);
 }
 
@@ -266,10 +269,30 @@ static char *dump(json_t *j)
 	return s;
 }
 
+/* The constant part of the source block (connector, db, schema, table), encoded once. */
+static void source_head(const rowavro *ra, rowavro_table *t)
+{
+	const char *schema = t->rel->nspname[0] ? t->rel->nspname : "pg_catalog";
+	const char *s[] = {ra->connector, ra->db, schema, t->rel->relname};
+	brook_buf b = BROOK_BUF_INIT;
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		size_t n = strlen(s[i]);
+		if (!brook_utf8_valid(s[i], n)) {
+			brook_buf_release(&b);
+			return;
+		}
+		avro_put_bytes(&b, s[i], n);
+	}
+	t->source_head_len = b.len;
+	t->source_head = (uint8_t *)brook_buf_detach(&b, NULL);
+}
+
 static rowavro_table *table_build(const rowavro *ra, const pgo_relation *rel, char *err,
 				  size_t errlen)
 {
 	rowavro_table *t = brook_calloc(1, sizeof *t);
+	t->key_id = ROWAVRO_NO_ID;
+	t->value_id = ROWAVRO_NO_ID;
 	t->rel = relation_copy(rel);
 	t->ncols = rel->ncols;
 	t->cols = t->ncols ? brook_calloc(t->ncols, sizeof *t->cols) : NULL;
@@ -280,6 +303,7 @@ static rowavro_table *table_build(const rowavro *ra, const pgo_relation *rel, ch
 		c->type_oid = rel->cols[i].type_oid;
 		c->kind = kind_of(c->type_oid, &c->unknown);
 		c->key = (rel->cols[i].flags & PGO_COLUMN_KEY) != 0;
+		c->nullable = !c->key || rel->replident == 'f';
 		t->nkey += c->key;
 		t->nunknown += c->unknown;
 		for (size_t j = 0; j < i; j++)
@@ -341,11 +365,12 @@ static rowavro_table *table_build(const rowavro *ra, const pgo_relation *rel, ch
 	} else {
 		t->row_schema = t->value_schema;
 	}
+	source_head(ra, t);
 	return t;
 }
 
-const rowavro_table *rowavro_table_for(rowavro *ra, const pgo_relation *rel, char *err,
-				       size_t errlen)
+rowavro_table *rowavro_table_for(rowavro *ra, const pgo_relation *rel, char *err,
+				 size_t errlen)
 {
 	size_t at = ra->n;
 	if (ra->last < ra->n && ra->tables[ra->last]->rel->id == rel->id) {
@@ -378,69 +403,77 @@ const rowavro_table *rowavro_table_for(rowavro *ra, const pgo_relation *rel, cha
 	return t;
 }
 
-/* ---- values ---- */
+/* ---- values: text → Avro binary ---- */
 
-/* Bytes as an Avro-JSON string of code points U+0000..U+00FF. */
-static json_t *bytes_json(const uint8_t *p, size_t n)
+/* bytea text (hex "\x.." or escape output) as Avro bytes: the length, then the bytes.
+ * The escape form is read twice (validate and count, then write), so nothing is copied
+ * twice; decoded bytes go out through a small stack buffer. */
+static int parse_bytea(const char *s, size_t n, brook_buf *out, char *err, size_t errlen)
 {
-	brook_buf b = BROOK_BUF_INIT;
-	brook_buf_reserve(&b, 2 * n);
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < 0x80) {
-			brook_buf_putc(&b, (char)p[i]);
-		} else {
-			brook_buf_putc(&b, (char)(0xC0 | p[i] >> 6));
-			brook_buf_putc(&b, (char)(0x80 | (p[i] & 0x3F)));
-		}
-	}
-	json_t *j = json_stringn(b.len ? b.data : "", b.len);
-	brook_buf_release(&b);
-	return j;
-}
-
-static int parse_bytea(const char *s, size_t n, json_t **out, char *err, size_t errlen)
-{
-	brook_buf b = BROOK_BUF_INIT;
+	uint8_t chunk[256];
+	size_t k = 0;
 	if (n >= 2 && s[0] == '\\' && s[1] == 'x') {
 		if ((n - 2) % 2) {
 			snprintf(err, errlen, "bytea hex text has an odd number of digits");
 			return BROOK_ERR;
 		}
+		size_t start = out->len;
+		avro_put_long(out, (int64_t)((n - 2) / 2));
 		for (size_t i = 2; i < n; i += 2) {
 			int hi = brook_hexval((unsigned char)s[i]);
 			int lo = brook_hexval((unsigned char)s[i + 1]);
 			if (hi < 0 || lo < 0) {
-				brook_buf_release(&b);
+				brook_buf_truncate(out, start);
 				snprintf(err, errlen, "bytea hex text has a non-hex digit at %zu",
 					 i);
 				return BROOK_ERR;
 			}
-			brook_buf_putc(&b, (char)(hi << 4 | lo));
+			chunk[k++] = (uint8_t)(hi << 4 | lo);
+			if (k == sizeof chunk) {
+				brook_buf_append(out, chunk, k);
+				k = 0;
+			}
 		}
-	} else { /* bytea_output = escape */
+		if (k)
+			brook_buf_append(out, chunk, k);
+		return BROOK_OK;
+	}
+	/* bytea_output = escape: pass 0 validates and counts, pass 1 writes */
+	size_t count = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			avro_put_long(out, (int64_t)count);
 		for (size_t i = 0; i < n; i++) {
+			uint8_t byte;
 			if (s[i] != '\\') {
-				brook_buf_putc(&b, s[i]);
+				byte = (uint8_t)s[i];
 			} else if (i + 1 < n && s[i + 1] == '\\') {
-				brook_buf_putc(&b, '\\');
+				byte = '\\';
 				i++;
 			} else if (i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
 				   s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
 				   s[i + 3] <= '7') {
-				int o = (s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 |
-					(s[i + 3] - '0');
-				brook_buf_putc(&b, (char)o);
+				byte = (uint8_t)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 |
+						 (s[i + 3] - '0'));
 				i += 3;
 			} else {
-				brook_buf_release(&b);
 				snprintf(err, errlen, "bytea escape text has a bad escape at %zu",
 					 i);
-				return BROOK_ERR;
+				return BROOK_ERR; /* only in pass 0: nothing written yet */
+			}
+			if (pass == 0) {
+				count++;
+				continue;
+			}
+			chunk[k++] = byte;
+			if (k == sizeof chunk) {
+				brook_buf_append(out, chunk, k);
+				k = 0;
 			}
 		}
 	}
-	*out = bytes_json((const uint8_t *)b.data, b.len);
-	brook_buf_release(&b);
+	if (k)
+		brook_buf_append(out, chunk, k);
 	return BROOK_OK;
 }
 
@@ -497,7 +530,8 @@ static bool parse_era(const char **p, const char *end, int64_t *y)
 	return *p == end;
 }
 
-static int parse_date(const char *s, size_t n, json_t **out, char *err, size_t errlen)
+/* Days since 1970-01-01 (an Avro int, logicalType date). */
+static int parse_date(const char *s, size_t n, int64_t *out, char *err, size_t errlen)
 {
 	const char *p = s, *end = s + n;
 	int64_t y;
@@ -512,11 +546,12 @@ static int parse_date(const char *s, size_t n, json_t **out, char *err, size_t e
 		snprintf(err, errlen, "date out of range: \"%.*s\"", (int)n, s);
 		return BROOK_ERR;
 	}
-	*out = json_integer(days);
+	*out = days;
 	return BROOK_OK;
 }
 
-static int parse_timestamp(const char *s, size_t n, bool tz, json_t **out, char *err,
+/* Microseconds since 1970-01-01 UTC (an Avro long, logicalType timestamp-micros). */
+static int parse_timestamp(const char *s, size_t n, bool tz, int64_t *out, char *err,
 			   size_t errlen)
 {
 	const char *p = s, *end = s + n;
@@ -564,7 +599,7 @@ static int parse_timestamp(const char *s, size_t n, bool tz, json_t **out, char 
 	if (!parse_era(&p, end, &y) || y > ROWAVRO_MAX_YEAR || y < -ROWAVRO_MAX_YEAR)
 		goto bad;
 	int64_t secs = brook_days_from_civil(y, m, d) * 86400 + hh * 3600 + mi * 60 + ss - off;
-	*out = json_integer(secs * 1000000 + frac);
+	*out = secs * 1000000 + frac;
 	return BROOK_OK;
 bad:
 	snprintf(err, errlen, "not a %s: \"%.*s\"", tz ? "timestamptz" : "timestamp",
@@ -584,19 +619,19 @@ static bool is_uuid(const char *s, size_t n)
 	return true;
 }
 
-int rowavro_parse_text(rowavro_kind kind, const char *text, size_t len, json_t **out,
+int rowavro_parse_text(rowavro_kind kind, const char *text, size_t len, brook_buf *out,
 		       char *err, size_t errlen)
 {
 	char num[ROWAVRO_MAX_NUMBER + 1];
 	char *end;
-	*out = NULL;
+	int64_t v64;
 	switch (kind) {
 	case ROWAVRO_BOOLEAN:
 		if ((len == 1 && text[0] == 't') || (len == 4 && memcmp(text, "true", 4) == 0))
-			*out = json_true();
+			avro_put_boolean(out, 1);
 		else if ((len == 1 && text[0] == 'f') ||
 			 (len == 5 && memcmp(text, "false", 5) == 0))
-			*out = json_false();
+			avro_put_boolean(out, 0);
 		else
 			break;
 		return BROOK_OK;
@@ -612,7 +647,7 @@ int rowavro_parse_text(rowavro_kind kind, const char *text, size_t len, json_t *
 			break;
 		if (kind == ROWAVRO_INT && (v < INT32_MIN || v > INT32_MAX))
 			break;
-		*out = json_integer(v);
+		avro_put_long(out, v);
 		return BROOK_OK;
 	}
 	case ROWAVRO_FLOAT:
@@ -630,59 +665,81 @@ int rowavro_parse_text(rowavro_kind kind, const char *text, size_t len, json_t *
 				 "hold only finite numbers)", num);
 			return BROOK_ERR;
 		}
-		*out = json_real(v);
+		if (kind == ROWAVRO_DOUBLE) {
+			avro_put_double(out, v);
+			return BROOK_OK;
+		}
+		float f = (float)v;
+		if (!isfinite(f)) {
+			snprintf(err, errlen, "float value %s is out of the range of a float",
+				 num);
+			return BROOK_ERR;
+		}
+		avro_put_float(out, f);
 		return BROOK_OK;
 	}
 	case ROWAVRO_BYTES:
 		return parse_bytea(text, len, out, err, errlen);
 	case ROWAVRO_DATE:
-		return parse_date(text, len, out, err, errlen);
+		if (parse_date(text, len, &v64, err, errlen) != BROOK_OK)
+			return BROOK_ERR;
+		avro_put_long(out, v64);
+		return BROOK_OK;
 	case ROWAVRO_TIMESTAMP:
 	case ROWAVRO_TIMESTAMPTZ:
-		return parse_timestamp(text, len, kind == ROWAVRO_TIMESTAMPTZ, out, err, errlen);
+		if (parse_timestamp(text, len, kind == ROWAVRO_TIMESTAMPTZ, &v64, err, errlen) !=
+		    BROOK_OK)
+			return BROOK_ERR;
+		avro_put_long(out, v64);
+		return BROOK_OK;
 	case ROWAVRO_UUID:
 		if (!is_uuid(text, len))
 			break;
-		*out = json_stringn(text, len);
+		avro_put_bytes(out, text, len);
 		return BROOK_OK;
 	case ROWAVRO_STRING:
-		*out = json_stringn(len ? text : "", len);
-		if (!*out) {
+		if (!brook_utf8_valid(text, len)) {
 			snprintf(err, errlen, "text is not valid UTF-8");
 			return BROOK_ERR;
 		}
+		avro_put_bytes(out, text, len);
 		return BROOK_OK;
 	}
 	snprintf(err, errlen, "cannot parse \"%.*s\"", (int)(len > 60 ? 60 : len), text);
 	return BROOK_ERR;
 }
 
-/* One column's value datum. */
-static int column_value(const rowavro_table *t, size_t i, const pgo_value *v, json_t **out,
-			char *err, size_t errlen)
+/* One column's value: a nullable column is its union branch (0 null, 1 the value) first.
+ * On error the caller truncates out. */
+static int put_column(const rowavro_table *t, size_t i, const pgo_value *v, brook_buf *out,
+		      char *err, size_t errlen)
 {
 	const rowavro_column *c = &t->cols[i];
-	bool nullable = !c->key || t->rel->replident == 'f';
 	char perr[256];
 	switch (v->kind) {
 	case PGO_VALUE_NULL:
-		if (!nullable) {
+		if (!c->nullable) {
 			snprintf(err, errlen, "key column %s is null", c->pg_name);
 			return BROOK_ERR;
 		}
-		*out = json_null();
+		avro_put_long(out, 0);
 		return BROOK_OK;
 	case PGO_VALUE_UNCHANGED:
-		if (!nullable) {
+		if (!c->nullable) {
 			snprintf(err, errlen, "key column %s is an unchanged TOAST value",
 				 c->pg_name);
 			return BROOK_ERR;
 		}
-		*out = c->kind == ROWAVRO_STRING || c->kind == ROWAVRO_BYTES
-			       ? json_string(ROWAVRO_UNAVAILABLE)
-			       : json_null();
+		if (c->kind == ROWAVRO_STRING || c->kind == ROWAVRO_BYTES) {
+			avro_put_long(out, 1);
+			avro_put_bytes(out, ROWAVRO_UNAVAILABLE, sizeof ROWAVRO_UNAVAILABLE - 1);
+		} else {
+			avro_put_long(out, 0);
+		}
 		return BROOK_OK;
 	case PGO_VALUE_TEXT:
+		if (c->nullable)
+			avro_put_long(out, 1);
 		if (rowavro_parse_text(c->kind, (const char *)v->data, v->len, out, perr,
 				       sizeof perr) != BROOK_OK) {
 			snprintf(err, errlen, "column %s (type oid %u): %s", c->pg_name,
@@ -697,175 +754,89 @@ static int column_value(const rowavro_table *t, size_t i, const pgo_value *v, js
 	}
 }
 
-static int tuple_datum(const rowavro_table *t, const pgo_tuple *tup, bool key_only,
-		       json_t **out, char *err, size_t errlen)
+/* The Key record (key_only) or the Value record of one tuple. On error the caller
+ * truncates out. */
+static int put_tuple(const rowavro_table *t, const pgo_tuple *tup, bool key_only,
+		     brook_buf *out, char *err, size_t errlen)
 {
 	if (tup->ncols != t->ncols) {
 		snprintf(err, errlen, "tuple of %u columns for table %s.%s of %zu",
 			 (unsigned)tup->ncols, t->rel->nspname, t->rel->relname, t->ncols);
 		return BROOK_ERR;
 	}
-	json_t *o = json_object();
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (key_only && !t->cols[i].key)
 			continue;
-		json_t *v;
-		if (column_value(t, i, &tup->cols[i], &v, err, errlen) != BROOK_OK) {
-			json_decref(o);
+		if (put_column(t, i, &tup->cols[i], out, err, errlen) != BROOK_OK)
 			return BROOK_ERR;
-		}
-		json_object_set_new(o, t->cols[i].name, v);
 	}
-	*out = o;
 	return BROOK_OK;
 }
 
-int rowavro_row(const rowavro_table *t, const pgo_tuple *tup, json_t **out, char *err,
-		size_t errlen)
+/* ["null", Value]: branch 0 without a tuple, else branch 1 and the record. */
+static int put_optional_row(const rowavro_table *t, const pgo_tuple *tup, brook_buf *out,
+			    char *err, size_t errlen)
 {
 	if (!tup) {
-		*out = json_null();
+		avro_put_long(out, 0);
 		return BROOK_OK;
 	}
-	return tuple_datum(t, tup, false, out, err, errlen);
+	avro_put_long(out, 1);
+	return put_tuple(t, tup, false, out, err, errlen);
 }
 
-int rowavro_key(const rowavro_table *t, const pg_cdc_change *ch, json_t **out, char *err,
-		size_t errlen)
+int rowavro_encode_key(const rowavro_table *t, const pg_cdc_change *ch, brook_buf *out,
+		       bool *has, char *err, size_t errlen)
 {
-	*out = NULL;
+	*has = false;
 	const pgo_tuple *tup = ch->after ? ch->after : ch->before;
 	if (t->nkey == 0 || !tup)
 		return BROOK_OK;
-	return tuple_datum(t, tup, true, out, err, errlen);
-}
-
-int rowavro_value(const rowavro *ra, const rowavro_table *t, const pg_cdc_change *ch,
-		  const rowavro_source *src, json_t **out, char *err, size_t errlen)
-{
-	*out = NULL;
-	if (ra->envelope == ROWAVRO_ENVELOPE_ROW) {
-		if (!ch->after)
-			return BROOK_OK; /* delete or truncate: the caller's tombstone */
-		return tuple_datum(t, ch->after, false, out, err, errlen);
-	}
-	json_t *before = NULL, *after = NULL;
-	if (rowavro_row(t, ch->before, &before, err, errlen) != BROOK_OK)
-		return BROOK_ERR;
-	if (rowavro_row(t, ch->after, &after, err, errlen) != BROOK_OK) {
-		json_decref(before);
+	size_t start = out->len;
+	if (put_tuple(t, tup, true, out, err, errlen) != BROOK_OK) {
+		brook_buf_truncate(out, start);
 		return BROOK_ERR;
 	}
-	const char *snapshot = src->snapshot ? src->snapshot : ch->op == 'r' ? "true" : "false";
-	const char *schema = t->rel->nspname[0] ? t->rel->nspname : "pg_catalog";
-	char op[2] = {ch->op, '\0'};
-	json_t *source = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
-				   "connector", ra->connector, "db", ra->db, "schema", schema,
-				   "table", t->rel->relname, "lsn", (json_int_t)src->lsn,
-				   "txId", (json_int_t)src->txid, "ts_ms",
-				   (json_int_t)src->commit_ms, "snapshot", snapshot);
-	*out = json_pack("{s:o, s:o, s:o, s:s, s:I}", "before", before, "after", after, "source",
-			 source, "op", op, "ts_ms",
-			 (json_int_t)(src->now_ms ? src->now_ms : brook_now_ms()));
-	if (!*out) {
-		snprintf(err, errlen, "table %s.%s: names are not valid UTF-8", schema,
-			 t->rel->relname);
-		return BROOK_ERR;
-	}
+	*has = true;
 	return BROOK_OK;
 }
 
-/* ---- the JSON rendering ---- */
-
-static void base64(brook_buf *b, const uint8_t *p, size_t n)
+int rowavro_encode_value(const rowavro *ra, const rowavro_table *t, const pg_cdc_change *ch,
+			 const rowavro_source *src, brook_buf *out, bool *has, char *err,
+			 size_t errlen)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		brook_buf_putc(b, tab[v >> 18 & 63]);
-		brook_buf_putc(b, tab[v >> 12 & 63]);
-		brook_buf_putc(b, i + 1 < n ? tab[v >> 6 & 63] : '=');
-		brook_buf_putc(b, i + 2 < n ? tab[v & 63] : '=');
+	*has = false;
+	size_t start = out->len;
+	if (ra->envelope == ROWAVRO_ENVELOPE_ROW) {
+		if (!ch->after)
+			return BROOK_OK; /* delete or truncate: the caller's tombstone */
+		if (put_tuple(t, ch->after, false, out, err, errlen) != BROOK_OK)
+			goto fail;
+		*has = true;
+		return BROOK_OK;
 	}
-}
-
-/* A bytes datum (code points U+0000..U+00FF) as base64. */
-static json_t *bytes_to_base64(const json_t *datum)
-{
-	const unsigned char *s = (const unsigned char *)json_string_value(datum);
-	size_t n = json_string_length(datum);
-	brook_buf raw = BROOK_BUF_INIT, b = BROOK_BUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] >= 0xC0 && i + 1 < n) {
-			brook_buf_putc(&raw, (char)((s[i] & 0x1F) << 6 | (s[i + 1] & 0x3F)));
-			i++;
-		} else {
-			brook_buf_putc(&raw, (char)s[i]);
-		}
+	if (put_optional_row(t, ch->before, out, err, errlen) != BROOK_OK ||
+	    put_optional_row(t, ch->after, out, err, errlen) != BROOK_OK)
+		goto fail;
+	const char *snapshot = src->snapshot ? src->snapshot : ch->op == 'r' ? "true" : "false";
+	size_t snaplen = strlen(snapshot);
+	size_t oplen = ch->op ? 1 : 0; /* op as a C string of one character */
+	if (!t->source_head || !brook_utf8_valid(snapshot, snaplen) ||
+	    !brook_utf8_valid(&ch->op, oplen)) {
+		snprintf(err, errlen, "table %s.%s: names are not valid UTF-8",
+			 t->rel->nspname[0] ? t->rel->nspname : "pg_catalog", t->rel->relname);
+		goto fail;
 	}
-	base64(&b, (const uint8_t *)raw.data, raw.len);
-	json_t *j = json_stringn(b.len ? b.data : "", b.len);
-	brook_buf_release(&raw);
-	brook_buf_release(&b);
-	return j;
-}
-
-json_t *rowavro_to_json(const avro_schema *s, const json_t *datum)
-{
-	if (json_is_null(datum))
-		return json_null();
-	switch (avro_schema_type(s)) {
-	case AVRO_BYTES:
-		if (json_is_string(datum))
-			return bytes_to_base64(datum);
-		break;
-	case AVRO_UNION:
-		/* brook's unions are ["null", T]: a non-null datum is the T branch */
-		for (size_t i = 0; i < avro_schema_branch_count(s); i++) {
-			const avro_schema *b = avro_schema_branch(s, i);
-			if (avro_schema_type(b) != AVRO_NULL)
-				return rowavro_to_json(b, datum);
-		}
-		break;
-	case AVRO_RECORD: {
-		if (!json_is_object(datum))
-			break;
-		json_t *o = json_object();
-		for (size_t i = 0; i < avro_schema_field_count(s); i++) {
-			const avro_field *f = avro_schema_field(s, i);
-			json_t *v = json_object_get(datum, f->name);
-			if (v)
-				json_object_set_new(o, f->name, rowavro_to_json(f->type, v));
-		}
-		return o;
-	}
-	case AVRO_ARRAY: {
-		if (!json_is_array(datum))
-			break;
-		json_t *a = json_array();
-		size_t i;
-		json_t *v;
-		json_array_foreach(datum, i, v)
-			json_array_append_new(a, rowavro_to_json(avro_schema_items(s), v));
-		return a;
-	}
-	case AVRO_MAP: {
-		if (!json_is_object(datum))
-			break;
-		json_t *o = json_object();
-		const char *k;
-		json_t *v;
-		json_object_foreach((json_t *)datum, k, v)
-			json_object_set_new(o, k, rowavro_to_json(avro_schema_values(s), v));
-		return o;
-	}
-	default:
-		break;
-	}
-	return json_deep_copy(datum);
+	brook_buf_append(out, t->source_head, t->source_head_len);
+	avro_put_long(out, (int64_t)src->lsn);
+	avro_put_long(out, src->txid);
+	avro_put_long(out, src->commit_ms);
+	avro_put_bytes(out, snapshot, snaplen);
+	avro_put_bytes(out, &ch->op, oplen);
+	avro_put_long(out, src->now_ms ? src->now_ms : brook_now_ms());
+	*has = true;
+	return BROOK_OK;
+fail:
+	brook_buf_truncate(out, start);
+	return BROOK_ERR;
 }

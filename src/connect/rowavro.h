@@ -1,7 +1,8 @@
 /*
- * rowavro.h — PostgreSQL changes (pg/cdc.h) as Avro schemas and datums, Debezium-style:
- * the record key, the value (a full before/after/source/op/ts_ms envelope or the new row
- * alone) and the JSON rendering of the same for value.format=json.
+ * rowavro.h — PostgreSQL changes (pg/cdc.h) as Avro, Debezium-style: the schemas of the
+ * record key and of the value (a full before/after/source/op/ts_ms envelope or the new
+ * row alone), and the Avro binary encoding of a change written straight from the
+ * pgoutput tuple into a brook_buf (no intermediate json_t datum).
  *
  * Names. For topic prefix P and table S.T (S is "pg_catalog" when pgoutput says ""):
  *   key     record P.S.T.Key    the key columns (PGO_COLUMN_KEY), in column order
@@ -13,8 +14,8 @@
  *             string; lsn, txId, ts_ms: long; snapshot: string}
  * Avro names allow only [A-Za-z_][A-Za-z0-9_]*: any other character of a schema, table
  * or column name becomes '_' and a leading digit gets a '_' before it (Debezium's
- * "avro" field-name adjustment). The datum's field names are the adjusted ones. Two
- * columns that adjust to the same name make the table unmappable (an error).
+ * "avro" field-name adjustment). Two columns that adjust to the same name make the
+ * table unmappable (an error).
  *
  * Column types by pg_type OID (anything else: string, flagged `unknown` so the
  * connector can warn once per column; the value is PostgreSQL's text output):
@@ -30,36 +31,50 @@
  * every column as key, so there the key is every column and every value column is
  * nullable (the primary key is not known from the stream).
  *
+ * Encoding (rowavro_encode_key / rowavro_encode_value). The bytes are exactly what
+ * avro/datum.h's generic encoder writes for the same datum and schema: record fields in
+ * schema order, no field count; a nullable column is its union branch index (0: null,
+ * 1: the value) then the value; the envelope's before/after are branch 0 (no tuple) or
+ * 1 and the Value record; the source block's strings and longs in field order (its
+ * connector/db/schema/table part is encoded once per table); op a one-character string;
+ * ts_ms the processing time. Primitives: avro/binary.h.
+ *
  * Values. PostgreSQL's text output (DateStyle ISO, which the walsender uses) is parsed:
- * "t"/"f"; integers with range checks; floats (NaN and ±Infinity cannot be Avro JSON
- * datums: an error); dates "YYYY-MM-DD[ BC]"; timestamps "YYYY-MM-DD HH:MM:SS[.f]"
- * with an offset "+HH[:MM[:SS]]" for timestamptz; "infinity" dates and times are an
- * error. Any value that does not parse is BROOK_ERR naming the column: the caller
- * dead-letters the change. Text must be valid UTF-8 (a UTF8 database). Bytes are datums
- * in avro/datum.h's convention (code points U+0000..U+00FF).
+ * "t"/"f"; integers with range checks; floats (NaN and ±Infinity are refused, as in the
+ * JSON-datum days: consumers that turn records into JSON cannot hold them; a float4
+ * text beyond float's range is refused too); dates "YYYY-MM-DD[ BC]"; timestamps
+ * "YYYY-MM-DD HH:MM:SS[.f]" with an offset "+HH[:MM[:SS]]" for timestamptz; "infinity"
+ * dates and times are an error. Any value that does not parse is BROOK_ERR naming the
+ * column ("column <name> (type oid <oid>): <reason>"): the caller dead-letters the
+ * change. Text must be valid UTF-8 (a UTF8 database; core/text.h brook_utf8_valid), and
+ * so must the source block's names in the full envelope. Bytes are the decoded bytea.
  * Unchanged TOAST ('u': the value was not sent): like Debezium, string and bytes
  * columns get the placeholder ROWAVRO_UNAVAILABLE ("__debezium_unavailable_value",
  * as bytes for bytes), other types null. In a key column it is an error.
+ * On any error the output buffer is left at the length it had on entry.
  *
  * Cache. rowavro_table_for() keeps one rowavro_table per relation id and rebuilds it
  * when the relation's definition (names, schema, column names/types/flags, replica
  * identity) differs from the cached one; the old table is freed then, so a pointer
  * from rowavro_table_for() is valid until the next call for the same relation id or
- * rowavro_free(). Not thread-safe: one rowavro per connector task.
+ * rowavro_free(). A table's key_id/value_id are the caller's slots for the schema
+ * registry ids of key_json/value_json: ROWAVRO_NO_ID in a new (or rebuilt) table, so a
+ * changed relation is registered again. Not thread-safe: one rowavro per connector task.
  */
 #ifndef BROOK_CONNECT_ROWAVRO_H
 #define BROOK_CONNECT_ROWAVRO_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "avro/schema.h"
+#include "core/buf.h"
 #include "pg/cdc.h"
 
 #define ROWAVRO_UNAVAILABLE "__debezium_unavailable_value"
 #define ROWAVRO_SOURCE_NAME "brook.connect.postgresql.Source"
+#define ROWAVRO_NO_ID	    (-1) /* key_id / value_id not registered yet */
 
 /* Type OIDs (pg_type.h). */
 enum {
@@ -121,7 +136,8 @@ typedef struct rowavro_column {
 	uint32_t type_oid;
 	rowavro_kind kind;
 	bool key;
-	bool unknown; /* type OID not in the table above: sent as string; warn once */
+	bool nullable; /* ["null", T] in the Value record: not key, or REPLICA IDENTITY FULL */
+	bool unknown;  /* type OID not in the table above: sent as string; warn once */
 } rowavro_column;
 
 /* One relation's mapping; owned by the rowavro that returned it. */
@@ -136,6 +152,12 @@ typedef struct rowavro_table {
 	avro_schema *value_schema;
 	const avro_schema *row_schema; /* the Value record (inside value_schema) */
 	size_t nunknown;	       /* columns flagged unknown */
+	/* The caller's: the registry ids of key_json and value_json, or ROWAVRO_NO_ID. */
+	int32_t key_id, value_id;
+	/* The source block's connector, db, schema and table as Avro strings (full
+	 * envelope); NULL when one of them is not valid UTF-8 (changes are then refused). */
+	uint8_t *source_head;
+	size_t source_head_len;
 } rowavro_table;
 
 /* Per-change context for the source block and ts_ms. */
@@ -153,30 +175,29 @@ rowavro *rowavro_new(const rowavro_opts *o);
 void rowavro_free(rowavro *ra); /* NULL is fine */
 
 /* The mapping of rel (cached per relation id, rebuilt when rel changed). NULL with a
- * message when the relation cannot be mapped (names colliding after adjustment). */
-const rowavro_table *rowavro_table_for(rowavro *ra, const pgo_relation *rel, char *err,
-				       size_t errlen);
+ * message when the relation cannot be mapped (names colliding after adjustment). The
+ * table is the rowavro's; only key_id and value_id are for the caller to write. */
+rowavro_table *rowavro_table_for(rowavro *ra, const pgo_relation *rel, char *err,
+				 size_t errlen);
 
-/* The record key datum of a change (from after, or before for deletes). *out is NULL
- * when the table has no key or a delete carries no old tuple. */
-int rowavro_key(const rowavro_table *t, const pg_cdc_change *ch, json_t **out, char *err,
-		size_t errlen);
+/* Append the Avro binary of the change's record key (t->key_schema) to out. *has is
+ * false and nothing is appended when the table has no key or a delete carries no old
+ * tuple. BROOK_ERR with a message (out as on entry) when a key value cannot be encoded. */
+int rowavro_encode_key(const rowavro_table *t, const pg_cdc_change *ch, brook_buf *out,
+		       bool *has, char *err, size_t errlen);
 
-/* The value datum of a change for t->value_schema. Row envelope: the new row, or NULL
- * (*out) for a delete or truncate (the caller sends a tombstone or nothing). */
-int rowavro_value(const rowavro *ra, const rowavro_table *t, const pg_cdc_change *ch,
-		  const rowavro_source *src, json_t **out, char *err, size_t errlen);
+/* Append the Avro binary of the change's value (t->value_schema) to out. Row envelope:
+ * *has is false and nothing is appended for a delete or truncate (the caller sends a
+ * tombstone or nothing). BROOK_ERR with a message (out as on entry) when a value cannot
+ * be encoded. */
+int rowavro_encode_value(const rowavro *ra, const rowavro_table *t, const pg_cdc_change *ch,
+			 const rowavro_source *src, brook_buf *out, bool *has, char *err,
+			 size_t errlen);
 
-/* One tuple as the Value record datum (NULL tuple: *out is JSON null). */
-int rowavro_row(const rowavro_table *t, const pgo_tuple *tup, json_t **out, char *err,
-		size_t errlen);
-
-/* The JSON rendering (value.format=json) of a datum of schema s: the same object with
- * bytes as base64 strings. A new reference. */
-json_t *rowavro_to_json(const avro_schema *s, const json_t *datum);
-
-/* Parse one PostgreSQL text value of a column kind into a datum (exposed for tests). */
-int rowavro_parse_text(rowavro_kind kind, const char *text, size_t len, json_t **out,
+/* Parse one PostgreSQL text value of a column kind and append the Avro binary of its
+ * plain type (not the nullable union) to out (exposed for tests and the fuzz target).
+ * BROOK_ERR with the reason (out as on entry) when the text does not parse. */
+int rowavro_parse_text(rowavro_kind kind, const char *text, size_t len, brook_buf *out,
 		       char *err, size_t errlen);
 
 #endif
