@@ -23,9 +23,29 @@
  *   - a string left unterminated after the top-level value: everything after the
  *     value's end (top_end) must be whitespace.
  * Callbacks return 0 to stop yajl (yajl_status_client_canceled) after setting p->what.
+ *
+ * Projection (jdoc.h): a brook_jproj is a tree of pnode, one per key on a kept path,
+ * each node's children in one array (a handful: linear lookup comparing the length and
+ * the first 8 bytes as a word before the rest). Each open container's frame holds the
+ * pnode that projects it (fproj), NULL meaning "keep everything below" (no projection,
+ * a whole kept value, any array). States of a parse:
+ *   keeping  -- the normal callbacks; in an object with a pnode, cb_key looks the key
+ *               up: found, the value's pnode is the child (NULL when the child is a
+ *               path's end) and the key is checked and copied as in a full parse; not
+ *               found, the parser enters
+ *   dropping -- (p->dropping, p->sdepth = open containers inside the dropped value)
+ *               every callback returns at once, except that start_map/start_array still
+ *               enforce BROOK_JDOC_MAX_DEPTH (p->depth + p->sdepth) and count sdepth up,
+ *               end_map/end_array count it down; a scalar at sdepth 0 or the end that
+ *               brings sdepth back to 0 returns to keeping.
+ * Unpaired surrogate escapes: a full parse scans the whole text once at the end; a
+ * projected one scans the raw text of each kept string and key (found backwards from its
+ * closing quote, which yajl has just consumed) and reports the first bad one at the end,
+ * like the full parse, so syntax errors still come first.
  */
 #include "core/jdoc.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +63,20 @@ typedef struct member {
 	const brook_jnode *v;
 } member;
 
+typedef struct pnode pnode;
+struct pnode {
+	size_t klen;
+	uint64_t head; /* the key's first 8 bytes (key_head) */
+	char *key;     /* NUL-terminated too */
+	pnode *kid;    /* children, in the order their paths were added */
+	size_t nkid, capkid;
+	bool whole; /* the end of a kept path: keep the value whole */
+};
+
+struct brook_jproj {
+	pnode root; /* root.whole: the whole document */
+};
+
 struct brook_jdoc_parser {
 	member *st; /* pending members of all open containers */
 	size_t nst, cap;
@@ -50,7 +84,14 @@ struct brook_jdoc_parser {
 	bool is_obj[BROOK_JDOC_MAX_DEPTH];
 	const char *fkey[BROOK_JDOC_MAX_DEPTH]; /* each open container's own key */
 	size_t fkn[BROOK_JDOC_MAX_DEPTH];
+	const pnode *fproj[BROOK_JDOC_MAX_DEPTH]; /* what projects it; NULL: keep all */
 	int depth;
+	const pnode *vproj; /* projects the next value when it is an object */
+	bool projected;     /* kept strings get their own surrogate check */
+	bool dropping;      /* inside a dropped value */
+	int sdepth;         /* open containers inside the dropped value */
+	const char *text;
+	size_t surr_bad; /* first unpaired surrogate escape in a kept string; SIZE_MAX none */
 	const char *key; /* the key of the next member (objects) */
 	size_t kn;
 	brook_arena *a;
@@ -65,19 +106,17 @@ struct brook_jdoc_parser {
 
 /* ---- checks yajl does not make ------------------------------------------------------- */
 
-/* The code unit of "\uXXXX" at s[i] (s[i] == '\\'), or -1. */
-static long u_escape(const char *s, size_t n, size_t i)
+/* What "\uXXXX" at s[i] is: 1 a high surrogate, 2 a low one, 0 anything else (another
+ * escape, or not an escape). Only called on text yajl accepted, whose \u escapes have four
+ * hex digits, so two digits tell: D8-DB high, DC-DF low. */
+static int surrogate_at(const char *s, size_t n, size_t i)
 {
-	long v = 0;
-	if (i > n || n - i < 6 || s[i] != '\\' || s[i + 1] != 'u')
-		return -1;
-	for (size_t j = 2; j < 6; j++) {
-		int h = brook_hexval((unsigned char)s[i + j]);
-		if (h < 0)
-			return -1;
-		v = v << 4 | h;
-	}
-	return v;
+	if (i > n || n - i < 6 || s[i] != '\\' || s[i + 1] != 'u' || (s[i + 2] | 0x20) != 'd')
+		return 0;
+	int c = s[i + 3] | 0x20; /* digits keep their value, letters become lower case */
+	if (c == '8' || c == '9' || c == 'a' || c == 'b')
+		return 1;
+	return c >= 'c' && c <= 'f' ? 2 : 0;
 }
 
 /* Surrogate escapes only in pairs (high then low); the offset of the first bad one in
@@ -88,20 +127,12 @@ static bool surrogates_ok(const char *s, size_t n, size_t *bad)
 	const char *q = s, *end = s + n;
 	while (q < end && (q = memchr(q, '\\', (size_t)(end - q))) != NULL) {
 		size_t i = (size_t)(q - s);
-		long u = u_escape(s, n, i);
-		if (u >= 0xDC00 && u <= 0xDFFF) {
+		int k = surrogate_at(s, n, i);
+		if (k == 2 || (k == 1 && surrogate_at(s, n, i + 6) != 2)) {
 			*bad = i;
 			return false;
 		}
-		if (u >= 0xD800 && u <= 0xDBFF) {
-			long lo = u_escape(s, n, i + 6);
-			if (lo < 0xDC00 || lo > 0xDFFF) {
-				*bad = i;
-				return false;
-			}
-			q += 6;
-		}
-		q += u >= 0 ? 6 : 2;
+		q += k == 1 ? 12 : i + 1 < n && s[i + 1] == 'u' ? 6 : 2;
 	}
 	return true;
 }
@@ -147,21 +178,94 @@ static brook_jnode *node(brook_jdoc_parser *p, brook_jtype t)
 	return n;
 }
 
+/* A key's first 8 bytes as a word (only compared with another key's of the same length).
+ * Built in a register: a short memcpy into a stack word then a full-word load stalls. */
+static uint64_t key_head(const void *k, size_t n)
+{
+	const unsigned char *b = k;
+	uint64_t h = 0;
+	if (n >= sizeof h) {
+		memcpy(&h, b, sizeof h);
+		return h;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = h << 8 | b[i];
+	return h;
+}
+
+/* The child of n for key s, or NULL. */
+static const pnode *pnode_kid(const pnode *n, const unsigned char *s, size_t len)
+{
+	uint64_t h = key_head(s, len);
+	for (size_t i = 0; i < n->nkid; i++) {
+		const pnode *c = &n->kid[i];
+		if (c->klen == len && c->head == h &&
+		    (len <= 8 || memcmp(c->key + 8, s + 8, len - 8) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+/* A scalar in a dropped value: true when it is dropped (and ends a dropped member). */
+static bool drop_scalar(brook_jdoc_parser *p)
+{
+	if (!p->dropping)
+		return false;
+	if (p->sdepth == 0)
+		p->dropping = false;
+	return true;
+}
+
+/* A projected parse: the raw text of the string (or key) yajl has just consumed has no
+ * unpaired surrogate escape; the first bad one is remembered for the end. The closing
+ * quote is the last byte consumed; the opening one is the previous quote that is not
+ * escaped, i.e. not preceded by an odd run of backslashes (inside a string, the first
+ * backslash of a run always starts an escape). */
+static void check_surrogates(brook_jdoc_parser *p, const unsigned char *s)
+{
+	/* yajl hands a string without escapes straight from the text: nothing to check */
+	if ((uintptr_t)s - (uintptr_t)p->text < p->len)
+		return;
+	if (p->finishing || p->surr_bad != SIZE_MAX)
+		return; /* a string never ends in yajl_complete_parse; or one already found */
+	size_t end = yajl_get_bytes_consumed(p->h) - 1, q = end; /* text[end] == '"' */
+	const char *t = p->text;
+	for (;;) {
+		const char *o = memrchr(t, '"', q);
+		assert(o); /* yajl has seen the opening quote */
+		q = (size_t)(o - t);
+		size_t b = q;
+		while (b > 0 && t[b - 1] == '\\')
+			b--;
+		if ((q - b) % 2 == 0)
+			break;
+	}
+	size_t bad;
+	if (memchr(t + q + 1, '\\', end - q - 1) && !surrogates_ok(t + q + 1, end - q - 1, &bad))
+		p->surr_bad = q + 1 + bad;
+}
+
 static int cb_null(void *ctx)
 {
 	brook_jdoc_parser *p = ctx;
+	if (drop_scalar(p))
+		return 1;
 	return add(p, node(p, BROOK_J_NULL));
 }
 
 static int cb_boolean(void *ctx, int b)
 {
 	brook_jdoc_parser *p = ctx;
+	if (drop_scalar(p))
+		return 1;
 	return add(p, node(p, b ? BROOK_J_TRUE : BROOK_J_FALSE));
 }
 
 static int cb_number(void *ctx, const char *s, size_t len)
 {
 	brook_jdoc_parser *p = ctx;
+	if (drop_scalar(p))
+		return 1;
 	brook_jnode *n = node(p, BROOK_J_INT);
 	bool real = memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len);
 
@@ -197,8 +301,12 @@ static int cb_number(void *ctx, const char *s, size_t len)
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
 	brook_jdoc_parser *p = ctx;
+	if (drop_scalar(p))
+		return 1;
 	if (!brook_utf8_valid(s, len))
 		return stop(p, "invalid UTF-8 in a string");
+	if (p->projected)
+		check_surrogates(p, s);
 	brook_jnode *n = node(p, BROOK_J_STRING);
 	n->u.s.p = brook_arena_strndup(p->a, (const char *)s, len);
 	n->u.s.n = len;
@@ -208,8 +316,21 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 static int cb_key(void *ctx, const unsigned char *s, size_t len)
 {
 	brook_jdoc_parser *p = ctx;
+	if (p->dropping)
+		return 1;
+	const pnode *pn = p->fproj[p->depth - 1];
+	if (pn) {
+		const pnode *c = pnode_kid(pn, s, len);
+		if (!c) {
+			p->dropping = true; /* sdepth is 0 */
+			return 1;
+		}
+		p->vproj = c->whole ? NULL : c;
+	}
 	if (!brook_utf8_valid(s, len))
 		return stop(p, "invalid UTF-8 in a key");
+	if (p->projected)
+		check_surrogates(p, s);
 	p->key = brook_arena_strndup(p->a, (const char *)s, len);
 	p->kn = len;
 	return 1;
@@ -217,8 +338,20 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
 
 static int open_container(brook_jdoc_parser *p, bool obj)
 {
+	if (p->dropping) {
+		if (p->depth + p->sdepth == BROOK_JDOC_MAX_DEPTH)
+			return stop(p, "nesting deeper than 128");
+		p->sdepth++;
+		return 1;
+	}
 	if (p->depth == BROOK_JDOC_MAX_DEPTH)
 		return stop(p, "nesting deeper than 128");
+	/* an object is projected by the pnode its key (or the root) chose, if its parent is
+	 * projected at all; an array is kept whole */
+	p->fproj[p->depth] =
+	    obj && (p->depth == 0 || (p->is_obj[p->depth - 1] && p->fproj[p->depth - 1]))
+	        ? p->vproj
+	        : NULL;
 	p->frame[p->depth] = p->nst;
 	p->is_obj[p->depth] = obj;
 	p->fkey[p->depth] = p->key;
@@ -239,6 +372,11 @@ static int cb_start_array(void *ctx)
 
 static int close_container(brook_jdoc_parser *p)
 {
+	if (p->dropping) {
+		if (--p->sdepth == 0)
+			p->dropping = false;
+		return 1;
+	}
 	size_t start = p->frame[--p->depth], n = p->nst - start;
 	const member *m = n ? p->st + start : NULL; /* p->st may still be NULL */
 	brook_jnode *c;
@@ -316,6 +454,13 @@ static const brook_jnode *fail(const char *what, size_t off, char *err, size_t e
 const brook_jnode *brook_jdoc_parser_parse(brook_jdoc_parser *p, const char *text, size_t len,
                                            brook_arena *a, char *err, size_t errlen)
 {
+	return brook_jdoc_parser_parse_proj(p, text, len, NULL, a, err, errlen);
+}
+
+const brook_jnode *brook_jdoc_parser_parse_proj(brook_jdoc_parser *p, const char *text,
+                                                size_t len, const brook_jproj *proj,
+                                                brook_arena *a, char *err, size_t errlen)
+{
 	static const char refused[3] = {'\f', '\v', '\0'};
 	const char *bad = NULL;
 	yajl_status st;
@@ -339,6 +484,14 @@ const brook_jnode *brook_jdoc_parser_parse(brook_jdoc_parser *p, const char *tex
 	p->len = len;
 	p->finishing = false;
 	p->what = NULL;
+	if (proj && proj->root.whole)
+		proj = NULL;
+	p->projected = proj != NULL;
+	p->vproj = proj ? &proj->root : NULL;
+	p->dropping = false;
+	p->sdepth = 0;
+	p->text = text;
+	p->surr_bad = SIZE_MAX;
 	p->h = yajl_alloc(&callbacks, NULL, p);
 	yajl_config(p->h, yajl_dont_validate_strings, 1); /* brook_utf8_valid() does */
 	st = yajl_parse(p->h, (const unsigned char *)(len ? text : ""), len);
@@ -362,8 +515,8 @@ const brook_jnode *brook_jdoc_parser_parse(brook_jdoc_parser *p, const char *tex
 		}
 	}
 	if (st == yajl_status_ok) {
-		size_t off;
-		if (!surrogates_ok(text, len, &off)) {
+		size_t off = p->surr_bad;
+		if (p->projected ? off != SIZE_MAX : !surrogates_ok(text, len, &off)) {
 			st = yajl_status_error;
 			p->what = "unpaired surrogate escape";
 			p->what_off = off;
@@ -399,6 +552,55 @@ const brook_jnode *brook_jdoc_parse(const char *text, size_t len, brook_arena *a
 	const brook_jnode *r = brook_jdoc_parser_parse(p, text, len, a, err, errlen);
 	brook_jdoc_parser_free(p);
 	return r;
+}
+
+/* ---- projections -------------------------------------------------------------------- */
+
+brook_jproj *brook_jproj_new(void)
+{
+	return brook_calloc(1, sizeof(brook_jproj));
+}
+
+void brook_jproj_add(brook_jproj *p, const char *const *keys, const size_t *klen, size_t n)
+{
+	pnode *at = &p->root;
+	for (size_t i = 0; i < n && !at->whole; i++) {
+		size_t kn = klen ? klen[i] : strlen(keys[i]);
+		pnode *c = (pnode *)pnode_kid(at, (const unsigned char *)keys[i], kn);
+		if (!c) { /* appended: the lookup order is the order paths were added */
+			if (at->nkid == at->capkid) {
+				at->capkid = at->capkid ? 2 * at->capkid : 4;
+				at->kid = brook_realloc(at->kid, at->capkid * sizeof *at->kid);
+			}
+			c = &at->kid[at->nkid++];
+			memset(c, 0, sizeof *c);
+			c->key = brook_malloc(kn + 1);
+			if (kn)
+				memcpy(c->key, keys[i], kn);
+			c->key[kn] = '\0';
+			c->klen = kn;
+			c->head = key_head(c->key, kn);
+		}
+		at = c;
+	}
+	at->whole = true; /* what was below it no longer matters, but stays until the free */
+}
+
+static void pnode_free_kids(pnode *n)
+{
+	for (size_t i = 0; i < n->nkid; i++) {
+		pnode_free_kids(&n->kid[i]);
+		free(n->kid[i].key);
+	}
+	free(n->kid);
+}
+
+void brook_jproj_free(brook_jproj *p)
+{
+	if (!p)
+		return;
+	pnode_free_kids(&p->root);
+	free(p);
 }
 
 /* ---- jansson trees ------------------------------------------------------------------- */

@@ -22,6 +22,29 @@
  * Everything else (UTF-8 without overlong forms or surrogates, surrogate escapes only
  * in pairs, reals beyond double rejected, duplicate keys) is as jansson does it.
  *
+ * Projection (brook_jproj, brook_jdoc_parser_parse_proj): a parse may keep only the
+ * object members a caller will read. A projection is a set of kept paths, each a list
+ * of object keys from the root. With a projection:
+ *   - an object member whose key is on a kept path is kept, and its value is projected
+ *     by the rest of the path; the member at the END of a kept path keeps its whole
+ *     value, whatever its type (a longer path through it changes nothing);
+ *   - a kept path that meets an array or a scalar before its end keeps that value whole;
+ *   - a root that is not an object is kept whole; an empty projection keeps the root
+ *     object with no members;
+ *   - every other member of an object on a kept path is dropped: yajl still tokenizes
+ *     it (syntax, nesting depth, number syntax), but it makes no node, copies nothing,
+ *     and its key and strings are NOT checked for UTF-8 or unpaired surrogate escapes,
+ *     nor its reals for overflow. A caller that needs the whole text valid checks it
+ *     itself (the stream's Avro payload string is checked by the Avro decoder);
+ *   - repeated keys: each occurrence on a kept path is kept (lookup takes the last);
+ *   - kept nodes are exactly those the full parse makes (same types, strings, member
+ *     order among the kept members); kept keys and strings are checked as in a full
+ *     parse. So a text the full parse accepts gives the same values on every kept path,
+ *     and a text the full parse refuses for its syntax or depth is refused the same way
+ *     (same message, same offset); one it refuses for the content of a dropped string
+ *     or real may be accepted.
+ * A NULL projection is the full parse (brook_jdoc_parser_parse).
+ *
  * Errors: NULL with a message in err: yajl's (or ours) and the byte offset,
  * e.g. "trailing garbage at byte 12".
  *
@@ -82,6 +105,23 @@ void brook_jdoc_parser_free(brook_jdoc_parser *p);
  * The root, or NULL with a message in err. text need not outlive the nodes. */
 const brook_jnode *brook_jdoc_parser_parse(brook_jdoc_parser *p, const char *text, size_t len,
                                            brook_arena *a, char *err, size_t errlen);
+
+/* A projection: which object members a parse keeps (see the top of this file). Build it
+ * once (it is read-only while parses use it, from any number of threads), free it with
+ * brook_jproj_free after the last parse that uses it. */
+typedef struct brook_jproj brook_jproj;
+
+brook_jproj *brook_jproj_new(void);
+/* Keeps the member reached from the root object by keys[0..n), with its whole value.
+ * klen[i] is the byte length of keys[i] (keys may hold U+0000); klen NULL: the keys are
+ * NUL-terminated. The keys are copied. n == 0 keeps the whole document. */
+void brook_jproj_add(brook_jproj *p, const char *const *keys, const size_t *klen, size_t n);
+void brook_jproj_free(brook_jproj *p);
+
+/* brook_jdoc_parser_parse keeping only what proj keeps; proj NULL keeps everything. */
+const brook_jnode *brook_jdoc_parser_parse_proj(brook_jdoc_parser *p, const char *text,
+                                                size_t len, const brook_jproj *proj,
+                                                brook_arena *a, char *err, size_t errlen);
 
 /* The same with a parser of its own (for cold paths). */
 const brook_jnode *brook_jdoc_parse(const char *text, size_t len, brook_arena *a, char *err,

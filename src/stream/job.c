@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/jdoc.h"
 #include "core/mem.h"
 #include "core/text.h"
 #include "core/timeutil.h"
@@ -35,6 +36,21 @@ typedef struct stream_shape {
 	char **keys;
 	struct stream_shape **kids;
 } stream_shape;
+
+/* Adds every leaf path of s (keys[0..depth) lead to it) to p; an object without fields
+ * is kept whole, like a leaf. */
+static void shape_project(brook_jproj *p, const stream_shape *s, const char **keys, size_t depth)
+{
+	if (!s->object || s->n == 0 || depth == SHAPE_MAX_DEPTH) {
+		if (depth)
+			brook_jproj_add(p, keys, NULL, depth);
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		keys[depth] = s->keys[i];
+		shape_project(p, s->kids[i], keys, depth + 1);
+	}
+}
 
 static void shape_free(stream_shape *s)
 {
@@ -361,6 +377,7 @@ static void job_free(stream_job *j)
 	free(j->replication);
 	free(j->dlq_topic);
 	shape_free(j->shape);
+	brook_jproj_free(j->proj);
 	memset(j, 0, sizeof *j);
 }
 
@@ -715,6 +732,11 @@ static int load_job(loader *L, stream_job *j, const char *name, const brook_cfg_
 	if (in && !j->shape->object) {
 		fail(L, in, "input must be a map of fields");
 		return BROOK_ERR;
+	}
+	if (j->shape && j->payload) {
+		j->proj = brook_jproj_new();
+		const char *path[SHAPE_MAX_DEPTH];
+		shape_project(j->proj, j->shape, path, 0);
 	}
 	const brook_cfg_node *w = brook_cfg_map_get(n, "where");
 	if (w) {

@@ -109,6 +109,9 @@ typedef struct stream_job {
 	char *dlq_topic;     /* NULL: none */
 	int line; /* where it was declared */
 	struct stream_shape *shape; /* the input shape, or NULL */
+	/* The payload's members the input shape names (what the mapping can read): the
+	 * payload parse drops the rest. NULL: no shape or no payload, parse it all. */
+	struct brook_jproj *proj;
 } stream_job;
 
 typedef struct stream_jobs {

@@ -349,8 +349,8 @@ static void map_record(mapper *mp, rec *x)
 	if (j->payload) {
 		const brook_jnode *p = brook_jnode_get(outer, j->payload, strlen(j->payload));
 		if (p && p->type == BROOK_J_STRING) {
-			x->doc = brook_jdoc_parser_parse(mp->jp, p->u.s.p, p->u.s.n, &mp->arena, why,
-							 sizeof why);
+			x->doc = brook_jdoc_parser_parse_proj(mp->jp, p->u.s.p, p->u.s.n, j->proj,
+							      &mp->arena, why, sizeof why);
 			if (!x->doc) {
 				dead(x, STAGE_DECODE, "%s: not JSON: %s", j->payload, why);
 				return;

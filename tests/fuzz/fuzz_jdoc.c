@@ -12,7 +12,17 @@
  *   - a NUL byte outside a string: jdoc refuses, jansson 2.14 ignores one after a
  *     number or literal (a jansson bug).
  * Every jdoc error must say where ("at byte N"). The document is also converted from
- * jansson's tree (brook_jdoc_from_json) and compared the same way. */
+ * jansson's tree (brook_jdoc_from_json) and compared the same way.
+ *
+ * Projection, differential against the full parse: the input is parsed again with a
+ * projection derived from its bytes (paths walked down the full parse's tree, or keys
+ * cut from the text between quotes when it failed; some run past scalars and arrays,
+ * some miss). When both parses succeed, the projected tree must be exactly the full one
+ * cut down by the paths, computed here independently (proj_same). The projected parse
+ * may refuse nothing the full parse accepts; when the full parse refuses for a syntax or
+ * depth reason (anything but UTF-8, surrogates, real overflow: what a dropped value is
+ * not checked for), the projected one refuses with the same message. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +83,186 @@ static void same(const brook_jnode *x, const json_t *j)
 	}
 }
 
+/* ---- projection ---------------------------------------------------------------------- */
+
+#define MAXP 8  /* paths */
+#define MAXK 6  /* keys per path */
+#define MAXC 16 /* candidate keys cut from the text */
+
+typedef struct fpath {
+	const char *k[MAXK];
+	size_t kl[MAXK], n;
+} fpath;
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static bool jeq(const brook_jnode *x, const brook_jnode *y)
+{
+	if (!x || !y || x->type != y->type)
+		return false;
+	switch (x->type) {
+	case BROOK_J_NULL:
+	case BROOK_J_TRUE:
+	case BROOK_J_FALSE:
+		return true;
+	case BROOK_J_INT:
+		return x->u.i == y->u.i;
+	case BROOK_J_REAL:
+		return memcmp(&x->u.d, &y->u.d, sizeof x->u.d) == 0;
+	case BROOK_J_STRING:
+		return x->u.s.n == y->u.s.n && memcmp(x->u.s.p, y->u.s.p, x->u.s.n + 1) == 0;
+	case BROOK_J_ARRAY:
+		if (x->u.a.n != y->u.a.n)
+			return false;
+		for (size_t i = 0; i < x->u.a.n; i++)
+			if (!jeq(x->u.a.items[i], y->u.a.items[i]))
+				return false;
+		return true;
+	case BROOK_J_OBJECT:
+		if (x->u.o.n != y->u.o.n)
+			return false;
+		for (size_t i = 0; i < x->u.o.n; i++)
+			if (x->u.o.klen[i] != y->u.o.klen[i] ||
+			    memcmp(x->u.o.keys[i], y->u.o.keys[i], x->u.o.klen[i] + 1) != 0 ||
+			    !jeq(x->u.o.vals[i], y->u.o.vals[i]))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* pr is f projected by the paths ps[i] from key index at[i] on (live[i]: still on it). */
+static bool proj_same(const brook_jnode *f, const brook_jnode *pr, const fpath *ps,
+                      const size_t *at, const bool *live, size_t np)
+{
+	for (size_t i = 0; i < np; i++)
+		if (live[i] && at[i] == ps[i].n)
+			return jeq(f, pr); /* a path's end: the whole value */
+	if (f->type != BROOK_J_OBJECT)
+		return jeq(f, pr); /* a scalar, an array or the root: whole */
+	if (!pr || pr->type != BROOK_J_OBJECT)
+		return false;
+	size_t j = 0;
+	for (size_t m = 0; m < f->u.o.n; m++) {
+		size_t nat[MAXP];
+		bool nlive[MAXP], kept = false;
+		for (size_t i = 0; i < np; i++) {
+			nat[i] = at[i] + 1;
+			nlive[i] = live[i] && ps[i].kl[at[i]] == f->u.o.klen[m] &&
+			           memcmp(ps[i].k[at[i]], f->u.o.keys[m], f->u.o.klen[m]) == 0;
+			kept |= nlive[i];
+		}
+		if (!kept)
+			continue;
+		if (j >= pr->u.o.n || pr->u.o.klen[j] != f->u.o.klen[m] ||
+		    memcmp(pr->u.o.keys[j], f->u.o.keys[m], f->u.o.klen[m] + 1) != 0 ||
+		    !proj_same(f->u.o.vals[m], pr->u.o.vals[j], ps, nat, nlive, np))
+			return false;
+		j++;
+	}
+	return j == pr->u.o.n;
+}
+
+/* Paths from the bytes: down the full tree when there is one, else from cut keys. */
+static size_t make_paths(const uint8_t *data, size_t size, const brook_jnode *full, fpath *ps)
+{
+	const char *cand[MAXC];
+	size_t cl[MAXC], nc = 0;
+	uint64_t seed = 1469598103934665603u;
+	for (size_t i = 0; i < size; i++)
+		seed = (seed ^ data[i]) * 1099511628211u;
+	seed |= 1;
+	for (size_t i = 0; i < size && nc < MAXC; i++) {
+		if (data[i] != '"')
+			continue;
+		const uint8_t *q = memchr(data + i + 1, '"', size - i - 1);
+		if (!q)
+			break;
+		cand[nc] = (const char *)data + i + 1;
+		cl[nc++] = (size_t)(q - data) - i - 1;
+		i = (size_t)(q - data); /* the closing quote */
+	}
+	if (nc == 0) {
+		cand[0] = "a";
+		cl[0] = 1;
+		nc = 1;
+	}
+	size_t np = rnd(&seed) % (MAXP + 1);
+	for (size_t i = 0; i < np; i++) {
+		fpath *p = &ps[i];
+		const brook_jnode *n = full;
+		size_t want = rnd(&seed) % (MAXK + 1);
+		if (rnd(&seed) % 16 == 0)
+			want = 0; /* the whole document */
+		else if (want == 0)
+			want = 1;
+		p->n = 0;
+		while (p->n < want) {
+			uint64_t r = rnd(&seed);
+			if (n && n->type == BROOK_J_OBJECT && n->u.o.n && r % 8) {
+				size_t m = (r >> 8) % n->u.o.n;
+				p->k[p->n] = n->u.o.keys[m];
+				p->kl[p->n++] = n->u.o.klen[m];
+				n = n->u.o.vals[m];
+			} else {
+				size_t c = (r >> 8) % nc;
+				p->k[p->n] = cand[c];
+				p->kl[p->n++] = cl[c];
+				n = NULL;
+			}
+		}
+	}
+	return np;
+}
+
+/* What a dropped value is not checked for. */
+static bool content_error(const char *e)
+{
+	return strstr(e, "invalid UTF-8") || strstr(e, "unpaired surrogate") ||
+	       strstr(e, "real number overflow");
+}
+
+static void check_projection(const uint8_t *data, size_t size, const brook_jnode *full,
+                             const char *full_err, brook_arena *a)
+{
+	fpath ps[MAXP];
+	size_t at[MAXP] = {0};
+	bool live[MAXP];
+	char err[256];
+	size_t np = make_paths(data, size, full, ps);
+	brook_jproj *pj = brook_jproj_new();
+	for (size_t i = 0; i < np; i++) {
+		brook_jproj_add(pj, ps[i].k, ps[i].kl, ps[i].n);
+		live[i] = true;
+	}
+	brook_jdoc_parser *p = brook_jdoc_parser_new();
+	err[0] = '\0';
+	const brook_jnode *x =
+	    brook_jdoc_parser_parse_proj(p, (const char *)data, size, pj, a, err, sizeof err);
+	if (full && !x) {
+		fprintf(stderr, "the projected parse refuses what the full one accepts: %s\n", err);
+		abort();
+	}
+	if (full && !proj_same(full, x, ps, at, live, np)) {
+		fprintf(stderr, "the projected tree is not the full one projected\n");
+		abort();
+	}
+	if (!full && !x && !strstr(err, " at byte "))
+		abort();
+	if (!full && !content_error(full_err) && (x || strcmp(err, full_err) != 0)) {
+		fprintf(stderr, "full parse: %s; projected: %s\n", full_err, x ? "ok" : err);
+		abort();
+	}
+	brook_jdoc_parser_free(p);
+	brook_jproj_free(pj);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	brook_arena a = BROOK_ARENA_INIT;
@@ -86,6 +276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *j = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!x && !strstr(err, " at byte "))
 		abort(); /* an error always says where */
+	check_projection(data, size, x, err, &a);
 	if (x && j) {
 		same(x, j);
 		same(brook_jdoc_from_json(j, &a), j);

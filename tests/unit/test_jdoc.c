@@ -420,6 +420,413 @@ static void test_reuse(void **state)
 	brook_arena_release(&a);
 }
 
+/* ---- projections --------------------------------------------------------------------- */
+
+/* A projection of dotted paths ("a.b.c"), NULL-terminated list. */
+static brook_jproj *proj_of(const char *const *paths)
+{
+	brook_jproj *pj = brook_jproj_new();
+	for (; *paths; paths++) {
+		const char *keys[16];
+		size_t klen[16], n = 0;
+		const char *s = *paths;
+		for (;;) {
+			const char *dot = strchr(s, '.');
+			keys[n] = s;
+			klen[n] = dot ? (size_t)(dot - s) : strlen(s);
+			n++;
+			if (!dot)
+				break;
+			s = dot + 1;
+		}
+		brook_jproj_add(pj, keys, klen, n);
+	}
+	return pj;
+}
+
+static const brook_jnode *pparse(const char *text, const brook_jproj *pj)
+{
+	brook_jdoc_parser *p = brook_jdoc_parser_new();
+	err[0] = '\0';
+	const brook_jnode *n =
+	    brook_jdoc_parser_parse_proj(p, text, strlen(text), pj, &arena, err, sizeof err);
+	brook_jdoc_parser_free(p);
+	return n;
+}
+
+static const brook_jnode *pparse_ok(const char *text, const brook_jproj *pj)
+{
+	const brook_jnode *n = pparse(text, pj);
+	if (!n)
+		fail_msg("projected parse '%s': %s", text, err);
+	return n;
+}
+
+/* Node by node equality: types, values, strings and keys byte for byte, member order. */
+static int jeq(const brook_jnode *x, const brook_jnode *y)
+{
+	if (!x || !y || x->type != y->type)
+		return 0;
+	switch (x->type) {
+	case BROOK_J_NULL:
+	case BROOK_J_TRUE:
+	case BROOK_J_FALSE:
+		return 1;
+	case BROOK_J_INT:
+		return x->u.i == y->u.i;
+	case BROOK_J_REAL:
+		return memcmp(&x->u.d, &y->u.d, sizeof x->u.d) == 0;
+	case BROOK_J_STRING:
+		return x->u.s.n == y->u.s.n && memcmp(x->u.s.p, y->u.s.p, x->u.s.n + 1) == 0;
+	case BROOK_J_ARRAY:
+		if (x->u.a.n != y->u.a.n)
+			return 0;
+		for (size_t i = 0; i < x->u.a.n; i++)
+			if (!jeq(x->u.a.items[i], y->u.a.items[i]))
+				return 0;
+		return 1;
+	case BROOK_J_OBJECT:
+		if (x->u.o.n != y->u.o.n)
+			return 0;
+		for (size_t i = 0; i < x->u.o.n; i++)
+			if (x->u.o.klen[i] != y->u.o.klen[i] ||
+			    memcmp(x->u.o.keys[i], y->u.o.keys[i], x->u.o.klen[i] + 1) != 0 ||
+			    !jeq(x->u.o.vals[i], y->u.o.vals[i]))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+static const brook_jnode *path(const brook_jnode *n, const char *dotted)
+{
+	char buf[128];
+	snprintf(buf, sizeof buf, "%s", dotted);
+	for (char *k = strtok(buf, "."); k && n; k = strtok(NULL, "."))
+		n = get(n, k);
+	return n;
+}
+
+static void assert_keys(const brook_jnode *o, const char *const *keys)
+{
+	size_t i = 0;
+	assert_non_null(o);
+	assert_int_equal(o->type, BROOK_J_OBJECT);
+	for (; keys[i]; i++) {
+		if (i >= o->u.o.n)
+			fail_msg("member %zu '%s' missing", i, keys[i]);
+		assert_string_equal(o->u.o.keys[i], keys[i]);
+	}
+	assert_int_equal(o->u.o.n, i);
+}
+
+/* A randomuser.me user as the source delivers it: \u escapes for Cyrillic. */
+static const char randomuser[] =
+    "{\"gender\":\"female\",\"name\":{\"title\":\"Ms\",\"first\":\"\\u041b\\u044e\\u0431\\u0430\","
+    "\"last\":\"\\u0411\\u0430\\u0440\\u0430\\u043d\"},\"location\":{\"street\":{\"number\":"
+    "7156,\"name\":\"\\u0432\\u0443\\u043b. \\u0421\\u0430\\u0434\\u043e\\u0432\\u0430\"},"
+    "\"city\":\"\\u041a\\u0438\\u0457\\u0432\",\"state\":\"Vinnicka\",\"country\":\"Ukraine\","
+    "\"postcode\":18842,\"coordinates\":{\"latitude\":\"-49.1822\",\"longitude\":\"-64.6853\"},"
+    "\"timezone\":{\"offset\":\"+5:45\",\"description\":\"Kathmandu\"}},\"email\":"
+    "\"lyuba.baran@example.com\",\"login\":{\"uuid\":\"0bd7a3b4-8f05-4f6a-9c4d-7d7e2f36b7b1\","
+    "\"username\":\"sadswan462\",\"password\":\"dogs\",\"salt\":\"XtN4XKzq\",\"md5\":"
+    "\"0ba1b4a0bf0a1e9a4a3f94b1cdb9e30c\",\"sha1\":\"9f5a1d1f2b2ed5d0e1de7f3bb9a3a0e0c6d5b1aa\","
+    "\"sha256\":\"b1f1c3fdf8b0f1d1c83a8c51a5f2dd1ed0a4a0f14c4c0d5cc7d0b1e2a4d0d9a1\"},"
+    "\"dob\":{\"date\":\"1968-03-08T06:01:19.104Z\",\"age\":56},\"registered\":{\"date\":"
+    "\"2004-02-10T15:05:07.711Z\",\"age\":20},\"phone\":\"(068) L38-2817\",\"cell\":"
+    "\"(097) T43-6081\",\"id\":{\"name\":\"\",\"value\":null},\"picture\":{\"large\":"
+    "\"https://randomuser.me/api/portraits/women/63.jpg\",\"medium\":"
+    "\"https://randomuser.me/api/portraits/med/women/63.jpg\",\"thumbnail\":"
+    "\"https://randomuser.me/api/portraits/thumb/women/63.jpg\"},\"nat\":\"UA\","
+    "\"ratio\":1.5e999}";
+
+static const char *const job_paths[] = {
+    "gender",         "name.first",        "name.last",     "location.street.number",
+    "location.street.name", "location.city", "location.state", "location.country",
+    "location.postcode", "email",          "login.uuid",    "login.username",
+    "dob.date",       "registered.date",   "phone",         "picture.medium",
+    NULL};
+
+static void test_proj_randomuser(void **state)
+{
+	(void)state;
+	/* the full parse refuses the overflowing real nobody reads; the projection drops it */
+	parse_err(randomuser, strlen(randomuser), "real number overflow");
+	char *text = strdup(randomuser);
+	char *r = strstr(text, "1.5e999");
+	memcpy(r, "1.5e+99", 7);
+	const brook_jnode *full = parse_ok(text);
+	brook_jproj *pj = proj_of(job_paths);
+	const brook_jnode *n = pparse_ok(randomuser, pj);
+	const brook_jnode *m = pparse_ok(text, pj);
+	assert_true(jeq(n, m));
+	for (size_t i = 0; job_paths[i]; i++) {
+		const brook_jnode *want = path(full, job_paths[i]);
+		assert_non_null(want);
+		if (!jeq(path(n, job_paths[i]), want))
+			fail_msg("kept path %s differs", job_paths[i]);
+	}
+	assert_string_equal(path(n, "name.first")->u.s.p,
+	                    "\xd0\x9b\xd1\x8e\xd0\xb1\xd0\xb0"); /* Люба */
+	assert_keys(n, (const char *const[]){"gender", "name", "location", "email", "login",
+	                                     "dob", "registered", "phone", "picture", NULL});
+	assert_keys(path(n, "name"), (const char *const[]){"first", "last", NULL});
+	assert_keys(path(n, "location"), (const char *const[]){"street", "city", "state",
+	                                                       "country", "postcode", NULL});
+	assert_true(jeq(path(n, "location.street"), path(full, "location.street")));
+	assert_keys(path(n, "login"), (const char *const[]){"uuid", "username", NULL});
+	assert_keys(path(n, "dob"), (const char *const[]){"date", NULL});
+	assert_keys(path(n, "registered"), (const char *const[]){"date", NULL});
+	assert_keys(path(n, "picture"), (const char *const[]){"medium", NULL});
+	assert_null(get(n, "id"));
+	assert_null(get(n, "nat"));
+	assert_null(path(n, "login.password"));
+	assert_null(path(n, "location.coordinates"));
+	/* a NULL projection, and one keeping the whole document, are the full parse */
+	assert_true(jeq(pparse_ok(text, NULL), full));
+	brook_jproj *all = brook_jproj_new();
+	brook_jproj_add(all, NULL, NULL, 0);
+	assert_true(jeq(pparse_ok(text, all), full));
+	brook_jproj_add(all, (const char *const[]){"gender"}, NULL, 1); /* changes nothing */
+	assert_true(jeq(pparse_ok(text, all), full));
+	brook_jproj_free(all);
+	/* one parser, many records, projected and not, sharing the projection */
+	brook_jdoc_parser *p = brook_jdoc_parser_new();
+	brook_arena a = BROOK_ARENA_INIT;
+	for (int i = 0; i < 200; i++) {
+		const brook_jnode *x = brook_jdoc_parser_parse_proj(
+		    p, text, strlen(text), i % 3 ? pj : NULL, &a, err, sizeof err);
+		assert_non_null(x);
+		assert_true(jeq(path(x, "location.street"), path(full, "location.street")));
+		assert_int_equal(get(x, "id") != NULL, i % 3 == 0);
+		brook_arena_reset(&a);
+	}
+	brook_arena_release(&a);
+	brook_jdoc_parser_free(p);
+	brook_jproj_free(pj);
+	free(text);
+}
+
+/* A path's end keeps its whole value, whatever its type; a longer path changes nothing,
+ * added before or after. */
+static void test_proj_whole_ends(void **state)
+{
+	const char *text = "{\"o\":{\"p\":{\"q\":1,\"r\":[2,{\"s\":3}]},\"t\":4},"
+	                   "\"a\":[1,{\"b\":2}],"
+	                   "\"n\":null,\"f\":false,\"i\":-3,\"d\":0.5,\"s\":\"x\",\"z\":0}";
+	const brook_jnode *full, *n;
+	brook_jproj *pj;
+	(void)state;
+	full = parse_ok(text);
+	pj = proj_of((const char *const[]){"o.p.q", "o.p", "a", "n", "f", "i", "d", "s", NULL});
+	n = pparse_ok(text, pj);
+	assert_keys(n, (const char *const[]){"o", "a", "n", "f", "i", "d", "s", NULL});
+	assert_keys(get(n, "o"), (const char *const[]){"p", NULL});
+	assert_true(jeq(path(n, "o.p"), path(full, "o.p")));
+	for (const char *const *k = (const char *const[]){"a", "n", "f", "i", "d", "s", NULL}; *k;
+	     k++)
+		assert_true(jeq(get(n, *k), get(full, *k)));
+	brook_jproj_free(pj);
+	pj = proj_of((const char *const[]){"o.p", "o.p.r", "o.t.x", NULL});
+	n = pparse_ok(text, pj);
+	assert_keys(n, (const char *const[]){"o", NULL});
+	assert_true(jeq(get(n, "o"), get(full, "o")));
+	brook_jproj_free(pj);
+	/* a path missing from the document keeps nothing */
+	pj = proj_of((const char *const[]){"missing", "o.missing", NULL});
+	n = pparse_ok(text, pj);
+	assert_keys(n, (const char *const[]){"o", NULL});
+	assert_keys(get(n, "o"), (const char *const[]){NULL});
+	brook_jproj_free(pj);
+	/* keys are bytes with a length: "a\0b" is not "a" */
+	pj = brook_jproj_new();
+	brook_jproj_add(pj, (const char *const[]){"a\0b"}, (const size_t[]){3}, 1);
+	n = pparse_ok("{\"a\":1,\"a\\u0000b\":2,\"a\\u0000bc\":3}", pj);
+	assert_int_equal(n->u.o.n, 1);
+	assert_int_equal(n->u.o.klen[0], 3);
+	assert_true(n->u.o.vals[0]->u.i == 2);
+	brook_jproj_free(pj);
+}
+
+/* A path that meets an array or a scalar before its end keeps that value whole. */
+static void test_proj_through_arrays_scalars(void **state)
+{
+	const char *text = "{\"a\":[{\"b\":1,\"c\":2},3],\"s\":\"str\",\"i\":7,\"n\":null,"
+	                   "\"o\":{\"b\":[{\"c\":1,\"d\":2}],\"e\":1},\"x\":{\"b\":1}}";
+	const brook_jnode *full, *n;
+	brook_jproj *pj;
+	(void)state;
+	full = parse_ok(text);
+	pj = proj_of((const char *const[]){"a.b", "s.t", "i.j.k", "n.m", "o.b.c", NULL});
+	n = pparse_ok(text, pj);
+	assert_keys(n, (const char *const[]){"a", "s", "i", "n", "o", NULL});
+	assert_true(jeq(get(n, "a"), get(full, "a")));
+	assert_true(jeq(get(n, "s"), get(full, "s")));
+	assert_true(jeq(get(n, "i"), get(full, "i")));
+	assert_true(jeq(get(n, "n"), get(full, "n")));
+	assert_keys(get(n, "o"), (const char *const[]){"b", NULL});
+	assert_true(jeq(path(n, "o.b"), path(full, "o.b")));
+	brook_jproj_free(pj);
+}
+
+/* A root that is not an object is kept whole, even with an empty projection; an empty
+ * projection keeps an empty root object. */
+static void test_proj_root(void **state)
+{
+	const char *const texts[] = {"[1,{\"a\":2,\"b\":[3]}]", "\"s\"", "5", "null", "[]",
+	                             "1.5"};
+	brook_jproj *empty = brook_jproj_new(), *pj;
+	(void)state;
+	pj = proj_of((const char *const[]){"a", "b.c", NULL});
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		const brook_jnode *full = parse_ok(texts[i]);
+		assert_true(jeq(pparse_ok(texts[i], pj), full));
+		assert_true(jeq(pparse_ok(texts[i], empty), full));
+	}
+	const brook_jnode *n = pparse_ok(" {\"a\":1,\"b\":{\"c\":[1]},\"c\":{}} ", empty);
+	assert_keys(n, (const char *const[]){NULL});
+	n = pparse_ok("{}", empty);
+	assert_keys(n, (const char *const[]){NULL});
+	n = pparse_ok("{}", pj);
+	assert_keys(n, (const char *const[]){NULL});
+	brook_jproj_free(pj);
+	brook_jproj_free(empty);
+	brook_jproj_free(NULL);
+}
+
+/* Each occurrence of a repeated key on a kept path is kept; lookup takes the last. */
+static void test_proj_repeated_keys(void **state)
+{
+	const char *text = "{\"a\":1,\"b\":2,\"a\":{\"x\":1,\"y\":2},\"c\":{\"x\":5},"
+	                   "\"c\":{\"y\":6,"
+	                   "\"x\":7,\"x\":8}}";
+	const brook_jnode *n;
+	brook_jproj *pj;
+	(void)state;
+	pj = proj_of((const char *const[]){"a.x", "c.x", NULL});
+	n = pparse_ok(text, pj);
+	assert_keys(n, (const char *const[]){"a", "a", "c", "c", NULL});
+	assert_true(n->u.o.vals[0]->u.i == 1); /* a scalar where the path goes on: whole */
+	assert_keys(n->u.o.vals[1], (const char *const[]){"x", NULL});
+	assert_keys(n->u.o.vals[3], (const char *const[]){"x", "x", NULL});
+	assert_true(path(n, "a.x")->u.i == 1);
+	assert_true(path(n, "c.x")->u.i == 8);
+	assert_true(jeq(path(n, "c.x"), path(parse_ok(text), "c.x")));
+	brook_jproj_free(pj);
+}
+
+/* Dropped keys and strings are not checked for UTF-8 or surrogates, nor dropped reals for
+ * overflow; kept ones are, with the full parse's message and offset. */
+static void test_proj_unchecked_drops(void **state)
+{
+	static const char *const bad[] = {
+	    "\"\xff\"",         "\"\xc0\xaf\"",   "\"\xed\xa0\x80\"", "\"\\ud800\"",
+	    "\"\\ud800x\"",     "\"\\udc00\"",    "\"a\\\"\\\\\\ud800\"", "\"\\\\\\\\\\udfff\"",
+	    "\"x\\\"\\ud800\\\"y\"", "1e999",      "-1e400",           "[\"\\ud800\"]",
+	    "{\"k\":\"\xff\"}", "{\"\xff\":1}",   "{\"\\ud800\":1}",  "{\"\\udc00\\\"\":1}",
+	};
+	brook_jproj *pj = proj_of((const char *const[]){"keep", "\xff", "?", NULL});
+	char text[256], full_err[256];
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		/* dropped: accepted, and the kept members are still there */
+		snprintf(text, sizeof text,
+		         "{\"keep\":\"a\\u00e9\",\"drop\":%s,\"\xfe\":%s,\"k2\":1}", bad[i],
+		         bad[i]);
+		const brook_jnode *n = pparse(text, pj);
+		if (!n)
+			fail_msg("dropped %s refused: %s", bad[i], err);
+		assert_keys(n, (const char *const[]){"keep", NULL});
+		assert_string_equal(get(n, "keep")->u.s.p, "a\xc3\xa9");
+		/* kept: refused exactly as the full parse refuses it */
+		snprintf(text, sizeof text, "{\"drop\":\"\\ud800\",\"keep\":[1,%s]}", bad[i]);
+		assert_null(parse(text));
+		snprintf(full_err, sizeof full_err, "%s", err);
+		assert_null(pparse(text, pj));
+		if (strstr(full_err, "unpaired surrogate escape")) {
+			/* the full parse finds the dropped one first */
+			assert_string_equal(full_err, "unpaired surrogate escape at byte 9");
+			assert_non_null(strstr(err, "unpaired surrogate escape at byte "));
+		} else {
+			assert_string_equal(err, full_err);
+		}
+		snprintf(text, sizeof text, "{\"keep\":[1,%s],\"drop\":2}", bad[i]);
+		assert_null(parse(text));
+		snprintf(full_err, sizeof full_err, "%s", err);
+		assert_null(pparse(text, pj));
+		assert_string_equal(err, full_err);
+	}
+	/* kept keys: checked */
+	assert_null(pparse("{\"\xff\":1}", pj));
+	assert_string_equal(err, "invalid UTF-8 in a key at byte 3");
+	assert_null(pparse("{\"\\ud800\":1}", pj)); /* yajl decodes it as "?" */
+	assert_string_equal(err, "unpaired surrogate escape at byte 2");
+	/* a kept string whose escapes are fine, after tricky backslash runs */
+	const char *ok = "{\"keep\":\"\\\\\\\"\\ud83d\\ude00\\\\\",\"drop\":\"\\\"\"}";
+	const brook_jnode *n = pparse_ok(ok, pj);
+	assert_true(jeq(get(n, "keep"), get(parse_ok(ok), "keep")));
+	brook_jproj_free(pj);
+}
+
+/* Syntax and depth errors inside dropped values: the full parse's message and offset. */
+static void test_proj_syntax_errors(void **state)
+{
+	static const char *const texts[] = {
+	    "{\"keep\":1,\"drop\":[1,2,}",  "{\"drop\":{\"a\" 1},\"keep\":1}",
+	    "{\"drop\":01,\"keep\":1}",      "{\"drop\":nul,\"keep\":1}",
+	    "{\"drop\":\"a\tb\",\"keep\":1}", "{\"drop\":[tru],\"keep\":1}",
+	    "{\"drop\":{\"a\":1,},\"keep\":1}", "{\"drop\":[1]]}",
+	    "{\"drop\":\"abc",              "{\"drop\":{\"x\":[1,2]",
+	    "{\"drop\":1} x",               "{\"drop\":1}{}",
+	    "{\"drop\":1,}",                "{\"drop\":-}",
+	    "{\"drop\":1.}",                "{\"drop\":\"\\x\"}",
+	    "{\"drop\":\"\\u12\"}",         "{\"drop\":[1]\f}",
+	    "{\"drop\":{\"q\":\"\\u0000\"}, \"keep\":[}",
+	};
+	brook_jproj *pj = proj_of((const char *const[]){"keep", NULL});
+	char full_err[256], text[700];
+	(void)state;
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		assert_null(parse(texts[i]));
+		snprintf(full_err, sizeof full_err, "%s", err);
+		if (pparse(texts[i], pj))
+			fail_msg("projected parse of '%s' succeeded, full: %s", texts[i], full_err);
+		if (strcmp(err, full_err) != 0)
+			fail_msg("'%s': projected '%s', full '%s'", texts[i], err, full_err);
+	}
+	/* depth: 128 levels in all is fine, 129 is not, also inside a dropped value */
+	for (int deep = 127; deep <= 128; deep++) {
+		size_t k = (size_t)snprintf(text, sizeof text, "{\"keep\":1,\"drop\":");
+		for (int i = 0; i < deep; i++) {
+			if (i % 2) {
+				text[k++] = '[';
+			} else {
+				memcpy(text + k, "{\"a\":", 5);
+				k += 5;
+			}
+		}
+		text[k++] = '1';
+		for (int i = deep; i-- > 0;)
+			text[k++] = i % 2 ? ']' : '}';
+		text[k++] = '}';
+		text[k] = '\0';
+		const brook_jnode *full = parse(text);
+		snprintf(full_err, sizeof full_err, "%s", err);
+		const brook_jnode *n = pparse(text, pj);
+		if (deep == 127) {
+			assert_non_null(full);
+			assert_non_null(n);
+			assert_keys(n, (const char *const[]){"keep", NULL});
+		} else {
+			assert_null(full);
+			assert_null(n);
+			assert_non_null(strstr(err, "nesting deeper than 128"));
+			assert_string_equal(err, full_err);
+		}
+	}
+	brook_jproj_free(pj);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +840,13 @@ int main(void)
 	    cmocka_unit_test_teardown(test_from_json, teardown),
 	    cmocka_unit_test_teardown(test_to_json, teardown),
 	    cmocka_unit_test_teardown(test_reuse, teardown),
+	    cmocka_unit_test_teardown(test_proj_randomuser, teardown),
+	    cmocka_unit_test_teardown(test_proj_whole_ends, teardown),
+	    cmocka_unit_test_teardown(test_proj_through_arrays_scalars, teardown),
+	    cmocka_unit_test_teardown(test_proj_root, teardown),
+	    cmocka_unit_test_teardown(test_proj_repeated_keys, teardown),
+	    cmocka_unit_test_teardown(test_proj_unchecked_drops, teardown),
+	    cmocka_unit_test_teardown(test_proj_syntax_errors, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

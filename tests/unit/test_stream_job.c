@@ -1,6 +1,6 @@
 /* Unit tests for stream/job: the built-in `users` job (the reference transformation)
  * loads from config/brook.yaml and maps a randomuser record exactly as the reference
- * pipeline; its CQL; every class of load error with its file:line and job prefix; job
+ * pipeline; its payload projection; its CQL; every class of load error with its file:line and job prefix; job
  * selection; and the sink's value binding by column type. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/err.h"
+#include "core/jdoc.h"
 #include "core/uuid.h"
 #include "cql/client.h"
 #include "stream/job.h"
@@ -148,6 +149,63 @@ static void test_builtin_reference_transformation(void **state)
 	stream_jobs_free(&jobs);
 }
 
+/* The payload is parsed keeping only what the input shape names; every column maps the
+ * same as from the whole document. */
+static void test_builtin_projection(void **state)
+{
+	(void)state;
+	stream_jobs jobs;
+	builtin(&jobs);
+	const stream_job *j = &jobs.v[0];
+	assert_non_null(j->proj);
+	const char *user =
+		"{\"gender\":\"male\",\"name\":{\"title\":\"Mr\",\"first\":\"\u0417\u043e\","
+		"\"last\":\"Li\"},\"location\":{\"street\":{\"number\":7,\"name\":\"Main\"},"
+		"\"city\":\"Kyiv\",\"state\":\"K\",\"country\":\"Ukraine\",\"postcode\":\"01001\","
+		"\"coordinates\":{\"latitude\":\"1.5\",\"longitude\":\"2.5\"}},\"email\":\"m@x.io\","
+		"\"login\":{\"uuid\":\"0b1d7c5e-3f3a-4b8e-9a4c-2f1e0d9c8b7a\",\"username\":\"u1\","
+		"\"password\":\"hunter2\",\"sha256\":\"abc\"},\"dob\":{\"date\":"
+		"\"1990-01-01T00:00:00.000Z\",\"age\":35},\"registered\":{\"date\":"
+		"\"2020-01-01T00:00:00.000Z\",\"age\":5},\"phone\":\"1\",\"cell\":\"2\","
+		"\"id\":{\"name\":\"\",\"value\":null},\"picture\":{\"large\":\"l\",\"medium\":\"m\"},"
+		"\"nat\":\"UA\"}";
+	brook_jdoc_parser *jp = brook_jdoc_parser_new();
+	brook_arena a = BROOK_ARENA_INIT;
+	char err[256];
+	const brook_jnode *full = brook_jdoc_parser_parse(jp, user, strlen(user), &a, err, sizeof err);
+	const brook_jnode *proj =
+		brook_jdoc_parser_parse_proj(jp, user, strlen(user), j->proj, &a, err, sizeof err);
+	assert_non_null(full);
+	assert_non_null(proj);
+	const brook_jnode *login = brook_jnode_get(proj, "login", 5);
+	assert_non_null(brook_jnode_get(login, "uuid", 4));
+	assert_null(brook_jnode_get(login, "password", 8));
+	assert_null(brook_jnode_get(proj, "nat", 3));
+	assert_null(brook_jnode_get(brook_jnode_get(proj, "dob", 3), "age", 3));
+	assert_null(brook_jnode_get(brook_jnode_get(proj, "location", 8), "coordinates", 11));
+	brook_buf x, y;
+	brook_buf_init(&x, 64);
+	brook_buf_init(&y, 64);
+	for (size_t i = 0; i < j->n_cols; i++) {
+		expr_value vf, vp;
+		assert_int_equal(expr_eval_node(j->cols[i].e, full, &a, &vf, err, sizeof err),
+				 BROOK_OK);
+		assert_int_equal(expr_eval_node(j->cols[i].e, proj, &a, &vp, err, sizeof err),
+				 BROOK_OK);
+		brook_buf_reset(&x);
+		brook_buf_reset(&y);
+		expr_value_to_text(&vf, &x);
+		expr_value_to_text(&vp, &y);
+		assert_int_equal(x.len, y.len);
+		assert_memory_equal(x.data, y.data, x.len);
+	}
+	brook_buf_release(&x);
+	brook_buf_release(&y);
+	brook_arena_release(&a);
+	brook_jdoc_parser_free(jp);
+	stream_jobs_free(&jobs);
+}
+
 static const char minimal_head[] = "j:\n"
 				   "  source: {topics: [t], format: json}\n";
 
@@ -265,6 +323,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin_reference_transformation),
+		cmocka_unit_test(test_builtin_projection),
 		cmocka_unit_test(test_keys_and_defaults),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_bind_text_forms),
