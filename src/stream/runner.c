@@ -33,13 +33,14 @@ enum { REC_ROW, REC_FILTERED, REC_DEAD };
 enum { STAGE_DECODE, STAGE_MAP, STAGE_SINK, N_STAGES };
 static const char *const stage_name[N_STAGES] = {"DECODE", "MAP", "SINK"};
 
-/* What one decode/map thread owns: the arena its records' documents and values live in
- * until the batch is cleared, and its JSON parser. */
+/* One decode/map thread: its JSON parser, and what it maps now: a share of a batch,
+ * into that batch's arena for this mapper. */
 typedef struct mapper {
 	struct stream_runner *r;
-	brook_arena arena;
 	brook_jdoc_parser *jp;
-	size_t from, to; /* the records it maps in this batch */
+	struct batch *b;
+	brook_arena *arena;
+	size_t from, to; /* the records of b it maps */
 	int rc;          /* BROOK_OK, or BROOK_AGAIN: stopped while the registry was away */
 	pthread_t thread;
 } mapper;
@@ -55,6 +56,20 @@ typedef struct rec {
 	char *reason;
 	int dlq; /* delivery: 0 pending, 1 done, -1 failed */
 } rec;
+
+/* A micro-batch: its records, and one arena per mapper that their documents and values
+ * live in until it is cleared. The runner has two: while one is written (on the writer
+ * thread), the job's thread collects and maps the other. */
+typedef struct batch {
+	struct stream_runner *r;
+	rec *recs;
+	size_t n, cap;
+	brook_arena *arenas;    /* n_mappers of them */
+	bool revoked;           /* its partitions were revoked: do not commit it */
+	int64_t t0, t_mapped, t_written;
+	int rc;                 /* the write's: BROOK_OK, BROOK_AGAIN (stopping), BROOK_ERR */
+	pthread_t writer;
+} batch;
 
 /* A partition this member owns or owned: where it is, for lag and commits. */
 typedef struct part {
@@ -75,8 +90,8 @@ struct stream_runner {
 	bool revoked; /* set by the rebalance callback, on the runner's own thread */
 	bool told_missing; /* logged that a topic does not exist yet */
 
-	rec *recs;
-	size_t n, cap;
+	batch b[2];
+	batch *flight; /* the batch being written, or NULL */
 	mapper *mappers; /* env->threads of them; mapper 0 runs on the job's thread */
 	int n_mappers;
 
@@ -151,25 +166,26 @@ static void update_lag(stream_runner *r)
 
 /* ---- batch bookkeeping -------------------------------------------------------------- */
 
-static void batch_clear(stream_runner *r)
+static void batch_clear(stream_runner *r, batch *b)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		rec *x = &r->recs[i];
+	for (size_t i = 0; i < b->n; i++) {
+		rec *x = &b->recs[i];
 		free(x->reason);
 		rd_kafka_message_destroy(x->m);
 	}
-	r->n = 0;
+	b->n = 0;
+	b->revoked = false;
 	for (int i = 0; i < r->n_mappers; i++)
-		brook_arena_reset(&r->mappers[i].arena);
+		brook_arena_reset(&b->arenas[i]);
 }
 
-static void batch_add(stream_runner *r, rd_kafka_message_t *m)
+static void batch_add(batch *b, rd_kafka_message_t *m)
 {
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 256;
-		r->recs = brook_realloc(r->recs, r->cap * sizeof *r->recs);
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 256;
+		b->recs = brook_realloc(b->recs, b->cap * sizeof *b->recs);
 	}
-	rec *x = &r->recs[r->n++];
+	rec *x = &b->recs[b->n++];
 	memset(x, 0, sizeof *x);
 	x->m = m;
 }
@@ -222,27 +238,31 @@ static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
 
 /* ---- collect -------------------------------------------------------------------------- */
 
-/* Fills the batch; returns when it is full, its trigger passed, or nothing came for a
- * while (then the batch may be empty). */
-static void collect(stream_runner *r)
+/* Fills b; returns when it is full, its trigger passed, or nothing came for a while
+ * (then b may be empty). */
+static void collect(stream_runner *r, batch *b)
 {
 	const stream_job *j = r->job;
 	int64_t first = -1;
-	while (!stopping(r) && (int64_t)r->n < j->max_batch_records) {
+	while (!stopping(r) && (int64_t)b->n < j->max_batch_records) {
 		int timeout = IDLE_POLL_MS;
-		if (r->n) {
+		if (b->n) {
 			int64_t left = first + j->trigger_ms - brook_mono_ms();
 			timeout = j->trigger_ms == 0 || left <= 0 ? 0 : (int)left;
 		}
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(r->cons, timeout);
 		if (r->revoked) {
-			/* The partitions' next owners start from the committed offsets. */
-			batch_clear(r);
+			/* The partitions' next owners start from the committed offsets; the batch
+			 * being written is written (the same rows again, at worst) but not
+			 * committed. */
+			batch_clear(r, b);
+			if (r->flight)
+				r->flight->revoked = true;
 			r->revoked = false;
 			first = -1;
 		}
 		if (!m) {
-			if (r->n == 0 || timeout == 0)
+			if (b->n == 0 || timeout == 0)
 				return;
 			continue;
 		}
@@ -260,9 +280,9 @@ static void collect(stream_runner *r)
 			rd_kafka_message_destroy(m);
 			continue;
 		}
-		if (!r->n)
+		if (!b->n)
 			first = brook_mono_ms();
-		batch_add(r, m);
+		batch_add(b, m);
 	}
 }
 
@@ -272,9 +292,9 @@ static void collect(stream_runner *r)
  * exist yet). Any request to the leader wakes its broker thread up, which then sees the
  * drained queue and fetches at once: a watermark query is the cheapest such request.
  * Only a job that is catching up (its batch filled up) can have hit the threshold. */
-static void nudge_fetcher(stream_runner *r)
+static void nudge_fetcher(stream_runner *r, const batch *b)
 {
-	if ((int64_t)r->n < r->job->max_batch_records || rd_kafka_queue_length(r->cq) >= QUEUED_MIN)
+	if ((int64_t)b->n < r->job->max_batch_records || rd_kafka_queue_length(r->cq) >= QUEUED_MIN)
 		return;
 	rd_kafka_topic_partition_list_t *a = NULL;
 	if (rd_kafka_assignment(r->cons, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
@@ -301,7 +321,7 @@ static int decode(mapper *mp, rec *x)
 	}
 	if (r->job->format == STREAM_FMT_JSON) {
 		char why[256];
-		x->outer = brook_jdoc_parser_parse(mp->jp, m->payload, m->len, &mp->arena, why,
+		x->outer = brook_jdoc_parser_parse(mp->jp, m->payload, m->len, mp->arena, why,
 						   sizeof why);
 		if (!x->outer) {
 			dead(x, STAGE_DECODE, "value is not JSON: %s", why);
@@ -310,7 +330,7 @@ static int decode(mapper *mp, rec *x)
 		return BROOK_OK;
 	}
 	sr_error e;
-	if (sr_deserialize_jdoc(r->env->registry, m->payload, m->len, r->reader, &mp->arena,
+	if (sr_deserialize_jdoc(r->env->registry, m->payload, m->len, r->reader, mp->arena,
 				&x->outer, NULL, &e) == BROOK_OK)
 		return BROOK_OK;
 	/* The registry not answering, or failing, is no fault of the record's. */
@@ -332,7 +352,7 @@ static void map_record(mapper *mp, rec *x)
 	const brook_jnode *outer = x->outer;
 	x->event_ms = -1;
 	if (j->event_time) {
-		if (expr_eval_node(j->event_time, outer, &mp->arena, &v, why, sizeof why) ==
+		if (expr_eval_node(j->event_time, outer, mp->arena, &v, why, sizeof why) ==
 		    BROOK_OK) {
 			if (v.type == EXPR_TIMESTAMP)
 				x->event_ms = v.u.ts_ms;
@@ -350,7 +370,7 @@ static void map_record(mapper *mp, rec *x)
 		const brook_jnode *p = brook_jnode_get(outer, j->payload, strlen(j->payload));
 		if (p && p->type == BROOK_J_STRING) {
 			x->doc = brook_jdoc_parser_parse_proj(mp->jp, p->u.s.p, p->u.s.n, j->proj,
-							      &mp->arena, why, sizeof why);
+							      mp->arena, why, sizeof why);
 			if (!x->doc) {
 				dead(x, STAGE_DECODE, "%s: not JSON: %s", j->payload, why);
 				return;
@@ -364,7 +384,7 @@ static void map_record(mapper *mp, rec *x)
 		}
 	}
 	if (j->where) {
-		if (expr_eval_node(j->where, x->doc, &mp->arena, &v, why, sizeof why) != BROOK_OK) {
+		if (expr_eval_node(j->where, x->doc, mp->arena, &v, why, sizeof why) != BROOK_OK) {
 			dead(x, STAGE_MAP, "where: %s", why);
 			return;
 		}
@@ -373,9 +393,9 @@ static void map_record(mapper *mp, rec *x)
 			return;
 		}
 	}
-	x->vals = brook_arena_alloc(&mp->arena, j->n_cols * sizeof *x->vals);
+	x->vals = brook_arena_alloc(mp->arena, j->n_cols * sizeof *x->vals);
 	for (size_t c = 0; c < j->n_cols; c++) {
-		if (expr_eval_node(j->cols[c].e, x->doc, &mp->arena, &x->vals[c], why,
+		if (expr_eval_node(j->cols[c].e, x->doc, mp->arena, &x->vals[c], why,
 				   sizeof why) != BROOK_OK) {
 			dead(x, STAGE_MAP, "map.%s: %s", j->cols[c].name, why);
 			return;
@@ -390,15 +410,15 @@ static void map_record(mapper *mp, rec *x)
 	x->state = REC_ROW;
 }
 
-/* Produce every dead letter and wait for their delivery. BROOK_AGAIN on stop. */
-static int send_dead_letters(stream_runner *r)
+/* Produce every dead letter of b and wait for their delivery. BROOK_AGAIN on stop. */
+static int send_dead_letters(stream_runner *r, batch *b)
 {
 	const stream_job *j = r->job;
 	int64_t backoff = BACKOFF_FIRST_MS;
 	for (;;) {
 		size_t pending = 0;
-		for (size_t i = 0; i < r->n; i++) {
-			rec *x = &r->recs[i];
+		for (size_t i = 0; i < b->n; i++) {
+			rec *x = &b->recs[i];
 			if (x->state != REC_DEAD || x->dlq == 1)
 				continue;
 			x->dlq = 0;
@@ -432,8 +452,8 @@ static int send_dead_letters(stream_runner *r)
 			return BROOK_OK;
 		rd_kafka_flush(r->dlq, DLQ_FLUSH_MS);
 		size_t failed = 0;
-		for (size_t i = 0; i < r->n; i++)
-			if (r->recs[i].state == REC_DEAD && r->recs[i].dlq != 1)
+		for (size_t i = 0; i < b->n; i++)
+			if (b->recs[i].state == REC_DEAD && b->recs[i].dlq != 1)
 				failed++;
 		if (!failed)
 			return BROOK_OK;
@@ -445,11 +465,11 @@ static int send_dead_letters(stream_runner *r)
 	}
 }
 
-static void commit(stream_runner *r)
+static void commit(stream_runner *r, const batch *b)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
-	for (size_t i = 0; i < r->n; i++) {
-		const rd_kafka_message_t *m = r->recs[i].m;
+	for (size_t i = 0; i < b->n; i++) {
+		const rd_kafka_message_t *m = b->recs[i].m;
 		const char *t = rd_kafka_topic_name(m->rkt);
 		rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(l, t, m->partition);
 		if (!tp)
@@ -475,7 +495,7 @@ static void *mapper_main(void *arg)
 	int64_t backoff = BACKOFF_FIRST_MS;
 	mp->rc = BROOK_OK;
 	for (size_t i = mp->from; i < mp->to; i++) {
-		rec *x = &r->recs[i];
+		rec *x = &mp->b->recs[i];
 		int rc;
 		while ((rc = decode(mp, x)) == BROOK_AGAIN) {
 			if (!nap(r, backoff)) {
@@ -490,19 +510,18 @@ static void *mapper_main(void *arg)
 	return NULL;
 }
 
-/* BROOK_OK: the batch is done and committed. BROOK_AGAIN: stopping, nothing committed.
- * BROOK_ERR: a dead letter with no dead-letter topic; the job must stop. */
-static int process(stream_runner *r)
+/* Decodes and maps b on n_mappers threads, each a contiguous share. BROOK_AGAIN: stopped
+ * while the registry was away. */
+static int map_batch(stream_runner *r, batch *b)
 {
-	const stream_job *j = r->job;
-	int64_t t0 = brook_mono_ms();
-	size_t n_dead = 0, n_rows = 0, n_filtered = 0;
-
-	/* Decode and map on n_mappers threads, each a contiguous share of the batch. */
-	int nm = r->n < 64 ? 1 : r->n_mappers;
+	b->t0 = brook_mono_ms();
+	int nm = b->n < 64 ? 1 : r->n_mappers;
 	for (int w = 0; w < nm; w++) {
-		r->mappers[w].from = r->n * (size_t)w / (size_t)nm;
-		r->mappers[w].to = r->n * (size_t)(w + 1) / (size_t)nm;
+		mapper *mp = &r->mappers[w];
+		mp->b = b;
+		mp->arena = &b->arenas[w];
+		mp->from = b->n * (size_t)w / (size_t)nm;
+		mp->to = b->n * (size_t)(w + 1) / (size_t)nm;
 	}
 	int started = 1;
 	for (int w = 1; w < nm; w++, started++)
@@ -517,29 +536,37 @@ static int process(stream_runner *r)
 		if (r->mappers[w].rc != BROOK_OK)
 			mrc = r->mappers[w].rc;
 	}
-	if (mrc != BROOK_OK)
-		return BROOK_AGAIN;
-	for (size_t i = 0; i < r->n; i++) {
-		n_rows += r->recs[i].state == REC_ROW;
-		n_filtered += r->recs[i].state == REC_FILTERED;
+	b->t_mapped = brook_mono_ms();
+	return mrc == BROOK_OK ? BROOK_OK : BROOK_AGAIN;
+}
+
+/* Writes b's rows and sends its dead letters (on the writer thread). BROOK_OK: every
+ * record is stored, filtered or dead-lettered; BROOK_AGAIN: stopping, nothing may be
+ * assumed; BROOK_ERR: a dead letter with no dead-letter topic, the job must stop. */
+static int write_batch(stream_runner *r, batch *b)
+{
+	const stream_job *j = r->job;
+	size_t n_dead = 0, n_rows = 0, n_filtered = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		n_rows += b->recs[i].state == REC_ROW;
+		n_filtered += b->recs[i].state == REC_FILTERED;
 	}
-	brook_metric_add(r->m_in, (double)r->n);
+	brook_metric_add(r->m_in, (double)b->n);
 
 	stream_row *rows = brook_calloc(n_rows ? n_rows : 1, sizeof *rows);
 	size_t *which = brook_calloc(n_rows ? n_rows : 1, sizeof *which);
 	size_t k = 0;
-	for (size_t i = 0; i < r->n; i++)
-		if (r->recs[i].state == REC_ROW) {
-			rows[k].vals = r->recs[i].vals;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->recs[i].state == REC_ROW) {
+			rows[k].vals = b->recs[i].vals;
 			which[k++] = i;
 		}
-	int64_t t_mapped = brook_mono_ms();
 	int rc = stream_sink_write(r->sink, rows, n_rows, r->env->stop);
-	int64_t t_written = brook_mono_ms();
+	b->t_written = brook_mono_ms();
 	if (rc == BROOK_OK) {
 		int64_t now = brook_now_ms();
 		for (size_t q = 0; q < n_rows; q++) {
-			rec *x = &r->recs[which[q]];
+			rec *x = &b->recs[which[q]];
 			if (rows[q].reason) {
 				dead(x, STAGE_SINK, "%s", rows[q].reason);
 				continue;
@@ -556,12 +583,12 @@ static int process(stream_runner *r)
 	if (rc != BROOK_OK)
 		return BROOK_AGAIN;
 
-	for (size_t i = 0; i < r->n; i++)
-		if (r->recs[i].state == REC_DEAD)
+	for (size_t i = 0; i < b->n; i++)
+		if (b->recs[i].state == REC_DEAD)
 			n_dead++;
 	if (n_dead) {
-		for (size_t i = 0; i < r->n; i++) {
-			rec *x = &r->recs[i];
+		for (size_t i = 0; i < b->n; i++) {
+			rec *x = &b->recs[i];
 			if (x->state != REC_DEAD)
 				continue;
 			brook_warn(COMP, "job %s: %s [%d] offset %lld: %s: %s", j->name,
@@ -576,33 +603,70 @@ static int process(stream_runner *r)
 				    j->name);
 			return BROOK_ERR;
 		}
-		if (send_dead_letters(r) != BROOK_OK)
+		if (send_dead_letters(r, b) != BROOK_OK)
 			return BROOK_AGAIN;
-		for (size_t i = 0; i < r->n; i++) {
-			rec *x = &r->recs[i];
+		for (size_t i = 0; i < b->n; i++) {
+			rec *x = &b->recs[i];
 			if (x->state == REC_DEAD)
 				brook_metric_inc(r->m_dead[x->stage]);
 		}
 	}
 	brook_metric_add(r->m_filtered, (double)n_filtered);
-	commit(r);
-	int64_t t_end = brook_mono_ms();
-	brook_metric_observe(r->m_batch, (double)(t_end - t0) / 1000.0);
-	brook_debug(COMP, "job %s: batch of %zu: decode+map %lld ms, write %lld ms, dead letters "
-			  "+ commit %lld ms",
-		    j->name, r->n, (long long)(t_mapped - t0), (long long)(t_written - t_mapped),
-		    (long long)(t_end - t_written));
 	return BROOK_OK;
+}
+
+static void *writer_main(void *arg)
+{
+	batch *b = arg;
+	b->rc = write_batch(b->r, b);
+	return NULL;
+}
+
+/* Starts writing b (on the writer thread; inline when no thread can be made). */
+static void start_write(stream_runner *r, batch *b)
+{
+	r->flight = b;
+	if (pthread_create(&b->writer, NULL, writer_main, b) != 0) {
+		writer_main(b);
+		b->writer = pthread_self();
+	}
+}
+
+/* Waits for the batch in flight; commits it when it was written and its partitions are
+ * still ours. Returns the write's rc. */
+static int finish_write(stream_runner *r)
+{
+	batch *b = r->flight;
+	if (!pthread_equal(b->writer, pthread_self()))
+		pthread_join(b->writer, NULL);
+	r->flight = NULL;
+	int rc = b->rc;
+	if (rc == BROOK_OK) {
+		if (!b->revoked)
+			commit(r, b);
+		int64_t t_end = brook_mono_ms();
+		brook_metric_observe(r->m_batch, (double)(t_end - b->t0) / 1000.0);
+		brook_debug(COMP,
+			    "job %s: batch of %zu: decode+map %lld ms, write %lld ms (with the next "
+			    "batch's collect and map), commit %lld ms later",
+			    r->job->name, b->n, (long long)(b->t_mapped - b->t0),
+			    (long long)(b->t_written - b->t_mapped), (long long)(t_end - b->t_written));
+	}
+	batch_clear(r, b);
+	return rc;
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
+/* Two micro-batches in a pipeline: while one is written (sink, dead letters), the next is
+ * collected and mapped; it is committed once written, in order. */
 static void *runner_main(void *arg)
 {
 	stream_runner *r = arg;
 	const stream_job *j = r->job;
 	int64_t backoff = BACKOFF_FIRST_MS, last_lag = 0, last_warn = 0;
 	char err[1024];
+	batch *cur = &r->b[0];
 
 	while (!stopping(r)) {
 		if (!r->sink) {
@@ -620,33 +684,43 @@ static void *runner_main(void *arg)
 			brook_info(COMP, "job %s: writing to %s.%s", j->name, j->keyspace, j->table);
 			backoff = BACKOFF_FIRST_MS;
 		}
-		collect(r);
-		nudge_fetcher(r);
-		if (r->n) {
-			int rc = process(r);
-			if (rc == BROOK_ERR) {
-				brook_metric_set(r->m_up, 0);
-				batch_clear(r);
-				break;
-			}
-			batch_clear(r);
+		collect(r, cur);
+		nudge_fetcher(r, cur);
+		int mrc = cur->n ? map_batch(r, cur) : BROOK_OK;
+		if (r->flight && finish_write(r) == BROOK_ERR) {
+			brook_metric_set(r->m_up, 0);
+			break;
+		}
+		if (mrc != BROOK_OK) { /* stopping */
+			batch_clear(r, cur);
+			continue;
+		}
+		if (cur->n) {
+			start_write(r, cur);
+			cur = cur == &r->b[0] ? &r->b[1] : &r->b[0];
 		}
 		if (brook_mono_ms() - last_lag >= LAG_EVERY_MS) {
 			update_lag(r);
 			last_lag = brook_mono_ms();
 		}
 	}
-	batch_clear(r);
+	if (r->flight)
+		finish_write(r);
+	batch_clear(r, cur);
 	return NULL;
 }
 
 static void mappers_free(stream_runner *r)
 {
-	for (int i = 0; i < r->n_mappers; i++) {
-		brook_arena_release(&r->mappers[i].arena);
+	for (int i = 0; i < r->n_mappers; i++)
 		brook_jdoc_parser_free(r->mappers[i].jp);
-	}
 	free(r->mappers);
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < r->n_mappers; i++)
+			brook_arena_release(&r->b[k].arenas[i]);
+		free(r->b[k].arenas);
+		free(r->b[k].recs);
+	}
 }
 
 stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, char *err,
@@ -660,6 +734,10 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 	for (int i = 0; i < r->n_mappers; i++) {
 		r->mappers[i].r = r;
 		r->mappers[i].jp = brook_jdoc_parser_new();
+	}
+	for (int k = 0; k < 2; k++) { /* zeroed arenas are empty ones */
+		r->b[k].r = r;
+		r->b[k].arenas = brook_calloc((size_t)r->n_mappers, sizeof *r->b[k].arenas);
 	}
 	char client_id[128], session[24], heartbeat[24], topics_what[160];
 	snprintf(client_id, sizeof client_id, "brook-stream-%s", j->name);
@@ -851,7 +929,6 @@ void stream_runner_join(stream_runner *r)
 	stream_sink_close(r->sink);
 	avro_schema_free(r->reader);
 	mappers_free(r);
-	free(r->recs);
 	for (size_t i = 0; i < r->n_parts; i++)
 		free(r->parts[i].topic);
 	free(r->parts);

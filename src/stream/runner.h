@@ -1,6 +1,6 @@
 /*
  * runner.h — one stream job at run time: a consumer-group member, its micro-batch loop,
- * its CQL sink and its dead-letter producer, on one thread.
+ * its CQL sink and its dead-letter producer, on the job's thread and a writer thread.
  *
  * The loop (runner.c), per micro-batch:
  *
@@ -19,14 +19,19 @@
  *             and value and Kafka Connect's error headers, and their delivery awaited;
  *   commit    only then the batch's offsets (last + 1 per partition) are committed.
  *
+ * Two micro-batches are in a pipeline: write and dead (the sink, then dead letters) run
+ * on a writer thread while the job's thread collects and processes the next batch;
+ * then the job's thread waits for the write, commits that batch, and hands over the
+ * next. Batches are written and committed one at a time, in order.
+ *
  * So a committed offset means every record before it is in the table, in the
  * dead-letter topic, or filtered out by `where` (counted): at-least-once delivery, and
  * since rows are keyed deterministically, a replay rewrites the same rows.
  *
  * Transient failures never make dead letters: an unreachable registry, store or broker
  * holds the batch and retries (logged), with no commits. A revoke (rebalance) drops the
- * records collected but not yet processed: the partition's next owner reads them from
- * the committed offset. Without a dead_letter_topic, the first dead letter stops the
+ * records collected but not yet written, and the batch being written is not committed:
+ * the partition's next owner reads them from the committed offset. Without a dead_letter_topic, the first dead letter stops the
  * job (logged as an error, brook_stream_job_up 0) rather than skip a record.
  */
 #ifndef BROOK_STREAM_RUNNER_H
