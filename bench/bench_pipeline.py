@@ -4,8 +4,9 @@ tutorial's own approach measured in the same run.
 
   ready       time from `brook up` to its ready line: first start (initdb included)
               and a restart on the same data dir
-  sustained   N users COPYed into staging.raw_users as fast as one psql session can, in
-              transactions of TXN users (default 1,000; the scheduler stages one API
+  sustained   N users COPYed into staging.raw_users as fast as SESSIONS concurrent psql
+              sessions can (default 2: one session waits for each commit's WAL flush),
+              in transactions of TXN users (default 1,000; the scheduler stages one API
               batch per transaction); time from the first COPY until the last row is
               acknowledged by the store (the stream job's records_out): staging insert →
               connector → broker → registry-framed Avro → stream job → CQL store
@@ -23,7 +24,8 @@ tutorial's own approach measured in the same run.
               load (sampled every 0.2 s): PSS summed (shared library pages divided among
               the processes sharing them: the tree's real footprint) and RSS summed
 
-Usage: bench_pipeline.py [--records N] [--txn TXN] [--baseline-records N] [--duration S]
+Usage: bench_pipeline.py [--records N] [--txn TXN] [--sessions K] [--baseline-records N]
+                         [--duration S]
 Environment: BROOK_BIN (default build/brook).
 """
 import argparse
@@ -228,6 +230,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=200000)
     ap.add_argument("--txn", type=int, default=1000)
+    ap.add_argument("--sessions", type=int, default=2)
     ap.add_argument("--baseline-records", type=int, default=10000)
     ap.add_argument("--duration", type=int, default=20)
     args = ap.parse_args()
@@ -255,7 +258,8 @@ def main():
         sampler.start()
 
         # ---- sustained, staging → store ---------------------------------------------
-        e2e_rate = staging_to_store(up, template, 1, N, args.txn, 0, "sustained")
+        e2e_rate = staging_to_store(up, template, 1, N, args.txn, args.sessions, 0,
+                                    "sustained")
 
         # ---- latency at 5,000 users/s ------------------------------------------------
         before = histogram(metrics(up.ports["stream"]), "brook_stream_end_to_end_seconds")
@@ -285,7 +289,7 @@ def main():
 
         # ---- one transaction --------------------------------------------------------------
         done = N + 500 * slices
-        staging_to_store(up, template, done + 1, N, N, done, "one transaction")
+        staging_to_store(up, template, done + 1, N, N, 1, done, "one transaction")
 
         # ---- the stream job alone, and the baseline ------------------------------------
         total = done + N
@@ -314,21 +318,31 @@ def main():
         up.cleanup()
 
 
-def staging_to_store(up, template, first, n, txn, out_before, what):
-    """Stages users first..first+n-1 in transactions of txn; the users/s from the first
-    COPY until the stream job has written out_before + n rows."""
+def staging_to_store(up, template, first, n, txn, sessions, out_before, what):
+    """Stages users first..first+n-1 in transactions of txn over `sessions` concurrent
+    psql sessions; the users/s from the first COPY until the stream job has written
+    out_before + n rows."""
     texts = [copy_text(template, i, min(txn, first + n - i))
              for i in range(first, first + n, txn)]
-    psql = Psql(up)
+    sessions = max(1, min(sessions, len(texts)))
+    psqls = [Psql(up) for _ in range(sessions)]
+
+    def feed(k):
+        for text in texts[k::sessions]:
+            psqls[k].copy(text)
+        psqls[k].close()
+    feeders = [threading.Thread(target=feed, args=(k,)) for k in range(sessions)]
     t0 = time.monotonic()
-    for text in texts:
-        psql.copy(text)
-    psql.close()
+    for f in feeders:
+        f.start()
+    for f in feeders:
+        f.join()
     t_staged = time.monotonic()
     t_done = wait_out(up.ports["stream"], out_before + n, 600)
     rate = n / (t_done - t0)
-    print("%s: %d users (transactions of %d) staging -> store in %.2f s = %.0f users/s "
-          "(COPY took %.2f s)" % (what, n, txn, t_done - t0, rate, t_staged - t0))
+    print("%s: %d users (transactions of %d, %d session(s)) staging -> store in %.2f s = "
+          "%.0f users/s (COPY took %.2f s)" % (what, n, txn, sessions, t_done - t0, rate,
+                                               t_staged - t0))
     return rate
 
 

@@ -24,7 +24,8 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 5000
 #define DLQ_FLUSH_MS 10000
-#define QUEUED_MIN 20000 /* librdkafka queued.min.messages: prefetch a few batches */
+#define QUEUED_MIN 10000 /* librdkafka queued.min.messages: prefetch a few batches */
+#define QUEUED_MAX_KB "16384" /* and at most 16 MB of them */
 #define NUDGE_TIMEOUT_MS 100
 
 enum { REC_ROW, REC_FILTERED, REC_DEAD };
@@ -830,8 +831,9 @@ stream_runner *stream_runner_start(const stream_job *j, const stream_env *env, c
 		"partition.assignment.strategy", "roundrobin",
 		"fetch.wait.max.ms", "50",
 		/* Prefetch a few batches, not librdkafka's 100,000 messages / 64 MB (see
-		 * nudge_fetcher). */
+		 * nudge_fetcher): memory, and the job keeps up anyway. */
 		"queued.min.messages", queued_min,
+		"queued.max.messages.kbytes", QUEUED_MAX_KB,
 		"topic.metadata.refresh.interval.ms", "2000",
 		"log.connection.close", "false",
 		NULL,
