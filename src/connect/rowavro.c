@@ -407,11 +407,9 @@ rowavro_table *rowavro_table_for(rowavro *ra, const pgo_relation *rel, char *err
 
 /* bytea text (hex "\x.." or escape output) as Avro bytes: the length, then the bytes.
  * The escape form is read twice (validate and count, then write), so nothing is copied
- * twice; decoded bytes go out through a small stack buffer. */
+ * twice. */
 static int parse_bytea(const char *s, size_t n, brook_buf *out, char *err, size_t errlen)
 {
-	uint8_t chunk[256];
-	size_t k = 0;
 	if (n >= 2 && s[0] == '\\' && s[1] == 'x') {
 		if ((n - 2) % 2) {
 			snprintf(err, errlen, "bytea hex text has an odd number of digits");
@@ -428,14 +426,8 @@ static int parse_bytea(const char *s, size_t n, brook_buf *out, char *err, size_
 					 i);
 				return BROOK_ERR;
 			}
-			chunk[k++] = (uint8_t)(hi << 4 | lo);
-			if (k == sizeof chunk) {
-				brook_buf_append(out, chunk, k);
-				k = 0;
-			}
+			brook_buf_putc(out, (char)(hi << 4 | lo));
 		}
-		if (k)
-			brook_buf_append(out, chunk, k);
 		return BROOK_OK;
 	}
 	/* bytea_output = escape: pass 0 validates and counts, pass 1 writes */
@@ -461,19 +453,12 @@ static int parse_bytea(const char *s, size_t n, brook_buf *out, char *err, size_
 					 i);
 				return BROOK_ERR; /* only in pass 0: nothing written yet */
 			}
-			if (pass == 0) {
+			if (pass == 0)
 				count++;
-				continue;
-			}
-			chunk[k++] = byte;
-			if (k == sizeof chunk) {
-				brook_buf_append(out, chunk, k);
-				k = 0;
-			}
+			else
+				brook_buf_putc(out, (char)byte);
 		}
 	}
-	if (k)
-		brook_buf_append(out, chunk, k);
 	return BROOK_OK;
 }
 
