@@ -538,9 +538,11 @@ static void test_shell_timeout_kills_group(void **state)
 	close(fd);
 	snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s; wait", pidfile);
 	try_ctx t;
-	try_init(&t, "dag_s", "r", "sh", sh_params(cmd, 300));
+	/* Long enough for the shell to write its child's pid even on a loaded machine
+	 * under valgrind (at 300 ms the file was sometimes still empty). */
+	try_init(&t, "dag_s", "r", "sh", sh_params(cmd, 1500));
 	assert_int_equal(run_op(&t, "shell", err, sizeof err), BROOK_ERR);
-	assert_non_null(strstr(err, "timed out after 300ms"));
+	assert_non_null(strstr(err, "timed out after 1500ms"));
 	FILE *f = fopen(pidfile, "r");
 	assert_non_null(f);
 	int pid = 0;
