@@ -290,7 +290,8 @@ scheduler:
         # Every payload is a whole user.
         self.assertEqual(self.psql(
             "SELECT count(*) FROM staging.raw_users WHERE run_id = '%s' AND "
-            "payload ? 'name' AND payload ? 'location' AND payload->'login' ? 'username'"
+            "payload::jsonb ? 'name' AND payload::jsonb ? 'location' AND "
+            "payload::jsonb->'login' ? 'username'"
             % key), "1200")
         st, x = self.call("GET", "/dags/user_automation/dagRuns/%s/taskInstances/"
                           "stream_data_from_api/xcomEntries" % urllib.request.quote(
