@@ -729,6 +729,41 @@ const brook_jnode *brook_jnode_get(const brook_jnode *obj, const char *key, size
 	return NULL;
 }
 
+bool brook_jnode_equal(const brook_jnode *x, const brook_jnode *y)
+{
+	if (!x || !y || x->type != y->type)
+		return false;
+	switch (x->type) {
+	case BROOK_J_NULL:
+	case BROOK_J_TRUE:
+	case BROOK_J_FALSE:
+		return true;
+	case BROOK_J_INT:
+		return x->u.i == y->u.i;
+	case BROOK_J_REAL:
+		return memcmp(&x->u.d, &y->u.d, sizeof x->u.d) == 0;
+	case BROOK_J_STRING:
+		return x->u.s.n == y->u.s.n && memcmp(x->u.s.p, y->u.s.p, x->u.s.n + 1) == 0;
+	case BROOK_J_ARRAY:
+		if (x->u.a.n != y->u.a.n)
+			return false;
+		for (size_t i = 0; i < x->u.a.n; i++)
+			if (!brook_jnode_equal(x->u.a.items[i], y->u.a.items[i]))
+				return false;
+		return true;
+	case BROOK_J_OBJECT:
+		if (x->u.o.n != y->u.o.n)
+			return false;
+		for (size_t i = 0; i < x->u.o.n; i++)
+			if (x->u.o.klen[i] != y->u.o.klen[i] ||
+			    memcmp(x->u.o.keys[i], y->u.o.keys[i], x->u.o.klen[i] + 1) != 0 ||
+			    !brook_jnode_equal(x->u.o.vals[i], y->u.o.vals[i]))
+				return false;
+		return true;
+	}
+	return false;
+}
+
 const char *brook_jtype_kind(brook_jtype t)
 {
 	switch (t) {

@@ -54,6 +54,7 @@
 #define BROOK_CORE_JDOC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -141,6 +142,11 @@ json_t *brook_jdoc_to_json(const brook_jnode *n);
 /* Object member lookup; the last member with that key. NULL when obj is not an object
  * or has no such key. */
 const brook_jnode *brook_jnode_get(const brook_jnode *obj, const char *key, size_t klen);
+
+/* Structural equality: the same types (an int is not a real), values (reals bit for
+ * bit), strings and keys byte for byte with their terminators, and member order. Either
+ * NULL: false. */
+bool brook_jnode_equal(const brook_jnode *x, const brook_jnode *y);
 
 /* "null", "boolean", "number", "string", "array", "object" (as in error messages). */
 const char *brook_jtype_kind(brook_jtype t);

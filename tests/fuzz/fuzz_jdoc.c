@@ -102,50 +102,15 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
-static bool jeq(const brook_jnode *x, const brook_jnode *y)
-{
-	if (!x || !y || x->type != y->type)
-		return false;
-	switch (x->type) {
-	case BROOK_J_NULL:
-	case BROOK_J_TRUE:
-	case BROOK_J_FALSE:
-		return true;
-	case BROOK_J_INT:
-		return x->u.i == y->u.i;
-	case BROOK_J_REAL:
-		return memcmp(&x->u.d, &y->u.d, sizeof x->u.d) == 0;
-	case BROOK_J_STRING:
-		return x->u.s.n == y->u.s.n && memcmp(x->u.s.p, y->u.s.p, x->u.s.n + 1) == 0;
-	case BROOK_J_ARRAY:
-		if (x->u.a.n != y->u.a.n)
-			return false;
-		for (size_t i = 0; i < x->u.a.n; i++)
-			if (!jeq(x->u.a.items[i], y->u.a.items[i]))
-				return false;
-		return true;
-	case BROOK_J_OBJECT:
-		if (x->u.o.n != y->u.o.n)
-			return false;
-		for (size_t i = 0; i < x->u.o.n; i++)
-			if (x->u.o.klen[i] != y->u.o.klen[i] ||
-			    memcmp(x->u.o.keys[i], y->u.o.keys[i], x->u.o.klen[i] + 1) != 0 ||
-			    !jeq(x->u.o.vals[i], y->u.o.vals[i]))
-				return false;
-		return true;
-	}
-	return false;
-}
-
 /* pr is f projected by the paths ps[i] from key index at[i] on (live[i]: still on it). */
 static bool proj_same(const brook_jnode *f, const brook_jnode *pr, const fpath *ps,
                       const size_t *at, const bool *live, size_t np)
 {
 	for (size_t i = 0; i < np; i++)
 		if (live[i] && at[i] == ps[i].n)
-			return jeq(f, pr); /* a path's end: the whole value */
+			return brook_jnode_equal(f, pr); /* a path's end: the whole value */
 	if (f->type != BROOK_J_OBJECT)
-		return jeq(f, pr); /* a scalar, an array or the root: whole */
+		return brook_jnode_equal(f, pr); /* a scalar, an array or the root: whole */
 	if (!pr || pr->type != BROOK_J_OBJECT)
 		return false;
 	size_t j = 0;

@@ -518,45 +518,6 @@ static void test_confluent(void **state)
 
 /* ---- decoding into jdoc nodes ---- */
 
-/* Structural equality of nodes: same types (int is not real), same member order, same
- * string bytes and lengths. */
-static bool jnode_same(const brook_jnode *a, const brook_jnode *b)
-{
-	if (a->type != b->type)
-		return false;
-	switch (a->type) {
-	case BROOK_J_NULL:
-	case BROOK_J_FALSE:
-	case BROOK_J_TRUE:
-		return true;
-	case BROOK_J_INT:
-		return a->u.i == b->u.i;
-	case BROOK_J_REAL:
-		return a->u.d == b->u.d;
-	case BROOK_J_STRING:
-		return a->u.s.n == b->u.s.n && !memcmp(a->u.s.p, b->u.s.p, a->u.s.n) &&
-		       a->u.s.p[a->u.s.n] == '\0';
-	case BROOK_J_ARRAY:
-		if (a->u.a.n != b->u.a.n)
-			return false;
-		for (size_t i = 0; i < a->u.a.n; i++)
-			if (!jnode_same(a->u.a.items[i], b->u.a.items[i]))
-				return false;
-		return true;
-	case BROOK_J_OBJECT:
-		if (a->u.o.n != b->u.o.n)
-			return false;
-		for (size_t i = 0; i < a->u.o.n; i++)
-			if (a->u.o.klen[i] != b->u.o.klen[i] ||
-			    memcmp(a->u.o.keys[i], b->u.o.keys[i], a->u.o.klen[i]) ||
-			    a->u.o.keys[i][a->u.o.klen[i]] != '\0' ||
-			    !jnode_same(a->u.o.vals[i], b->u.o.vals[i]))
-				return false;
-		return true;
-	}
-	return false;
-}
-
 /* Decode hex (written with writer) into nodes, resolving to reader when not NULL, and
  * expect the nodes of the JSON text want, types and order included. The input buffer is
  * scribbled over and the schemas freed before the nodes are compared: nothing may point
@@ -579,7 +540,7 @@ static void jdoc_decodes(brook_arena *a, const char *writer, const char *reader,
 	const brook_jnode *wv = brook_jdoc_parse(want, strlen(want), &wa, err, sizeof err);
 	if (!wv)
 		fail_msg("bad JSON in test: %s: %s", want, err);
-	if (!jnode_same(v, wv)) {
+	if (!brook_jnode_equal(v, wv)) {
 		json_t *j = brook_jdoc_to_json(v);
 		char *js = json_dumps(j, JSON_ENCODE_ANY);
 		fail_msg("decode %s as %s: got %s, want %s", hex, writer, js, want);

@@ -333,6 +333,26 @@ static void to_json_same(const char *text)
 	json_decref(want);
 }
 
+/* brook_jnode_equal, which the other tests lean on, tells the differences apart. */
+static void test_node_equal(void **state)
+{
+	(void)state;
+	brook_arena a = BROOK_ARENA_INIT;
+	char why[128];
+	static const char *const docs[] = {"{\"a\":1,\"b\":[true,null]}", "{\"a\":1.0,\"b\":[true,null]}",
+					   "{\"b\":[true,null],\"a\":1}", "{\"a\":1,\"b\":[true]}",
+					   "{\"a\":1,\"c\":[true,null]}", "{\"a\":\"1\",\"b\":[true,null]}"};
+	const brook_jnode *n[6], *again;
+	for (int i = 0; i < 6; i++)
+		assert_non_null(n[i] = brook_jdoc_parse(docs[i], strlen(docs[i]), &a, why, sizeof why));
+	assert_non_null(again = brook_jdoc_parse(docs[0], strlen(docs[0]), &a, why, sizeof why));
+	assert_true(brook_jnode_equal(n[0], again));
+	for (int i = 1; i < 6; i++)
+		assert_false(brook_jnode_equal(n[0], n[i]));
+	assert_false(brook_jnode_equal(n[0], NULL));
+	brook_arena_release(&a);
+}
+
 static void test_to_json(void **state)
 {
 	(void)state;
@@ -462,42 +482,6 @@ static const brook_jnode *pparse_ok(const char *text, const brook_jproj *pj)
 	return n;
 }
 
-/* Node by node equality: types, values, strings and keys byte for byte, member order. */
-static int jeq(const brook_jnode *x, const brook_jnode *y)
-{
-	if (!x || !y || x->type != y->type)
-		return 0;
-	switch (x->type) {
-	case BROOK_J_NULL:
-	case BROOK_J_TRUE:
-	case BROOK_J_FALSE:
-		return 1;
-	case BROOK_J_INT:
-		return x->u.i == y->u.i;
-	case BROOK_J_REAL:
-		return memcmp(&x->u.d, &y->u.d, sizeof x->u.d) == 0;
-	case BROOK_J_STRING:
-		return x->u.s.n == y->u.s.n && memcmp(x->u.s.p, y->u.s.p, x->u.s.n + 1) == 0;
-	case BROOK_J_ARRAY:
-		if (x->u.a.n != y->u.a.n)
-			return 0;
-		for (size_t i = 0; i < x->u.a.n; i++)
-			if (!jeq(x->u.a.items[i], y->u.a.items[i]))
-				return 0;
-		return 1;
-	case BROOK_J_OBJECT:
-		if (x->u.o.n != y->u.o.n)
-			return 0;
-		for (size_t i = 0; i < x->u.o.n; i++)
-			if (x->u.o.klen[i] != y->u.o.klen[i] ||
-			    memcmp(x->u.o.keys[i], y->u.o.keys[i], x->u.o.klen[i] + 1) != 0 ||
-			    !jeq(x->u.o.vals[i], y->u.o.vals[i]))
-				return 0;
-		return 1;
-	}
-	return 0;
-}
-
 static const brook_jnode *path(const brook_jnode *n, const char *dotted)
 {
 	char buf[128];
@@ -559,11 +543,11 @@ static void test_proj_randomuser(void **state)
 	brook_jproj *pj = proj_of(job_paths);
 	const brook_jnode *n = pparse_ok(randomuser, pj);
 	const brook_jnode *m = pparse_ok(text, pj);
-	assert_true(jeq(n, m));
+	assert_true(brook_jnode_equal(n, m));
 	for (size_t i = 0; job_paths[i]; i++) {
 		const brook_jnode *want = path(full, job_paths[i]);
 		assert_non_null(want);
-		if (!jeq(path(n, job_paths[i]), want))
+		if (!brook_jnode_equal(path(n, job_paths[i]), want))
 			fail_msg("kept path %s differs", job_paths[i]);
 	}
 	assert_string_equal(path(n, "name.first")->u.s.p,
@@ -573,7 +557,7 @@ static void test_proj_randomuser(void **state)
 	assert_keys(path(n, "name"), (const char *const[]){"first", "last", NULL});
 	assert_keys(path(n, "location"), (const char *const[]){"street", "city", "state",
 	                                                       "country", "postcode", NULL});
-	assert_true(jeq(path(n, "location.street"), path(full, "location.street")));
+	assert_true(brook_jnode_equal(path(n, "location.street"), path(full, "location.street")));
 	assert_keys(path(n, "login"), (const char *const[]){"uuid", "username", NULL});
 	assert_keys(path(n, "dob"), (const char *const[]){"date", NULL});
 	assert_keys(path(n, "registered"), (const char *const[]){"date", NULL});
@@ -583,12 +567,12 @@ static void test_proj_randomuser(void **state)
 	assert_null(path(n, "login.password"));
 	assert_null(path(n, "location.coordinates"));
 	/* a NULL projection, and one keeping the whole document, are the full parse */
-	assert_true(jeq(pparse_ok(text, NULL), full));
+	assert_true(brook_jnode_equal(pparse_ok(text, NULL), full));
 	brook_jproj *all = brook_jproj_new();
 	brook_jproj_add(all, NULL, NULL, 0);
-	assert_true(jeq(pparse_ok(text, all), full));
+	assert_true(brook_jnode_equal(pparse_ok(text, all), full));
 	brook_jproj_add(all, (const char *const[]){"gender"}, NULL, 1); /* changes nothing */
-	assert_true(jeq(pparse_ok(text, all), full));
+	assert_true(brook_jnode_equal(pparse_ok(text, all), full));
 	brook_jproj_free(all);
 	/* one parser, many records, projected and not, sharing the projection */
 	brook_jdoc_parser *p = brook_jdoc_parser_new();
@@ -597,7 +581,7 @@ static void test_proj_randomuser(void **state)
 		const brook_jnode *x = brook_jdoc_parser_parse_proj(
 		    p, text, strlen(text), i % 3 ? pj : NULL, &a, err, sizeof err);
 		assert_non_null(x);
-		assert_true(jeq(path(x, "location.street"), path(full, "location.street")));
+		assert_true(brook_jnode_equal(path(x, "location.street"), path(full, "location.street")));
 		assert_int_equal(get(x, "id") != NULL, i % 3 == 0);
 		brook_arena_reset(&a);
 	}
@@ -622,15 +606,15 @@ static void test_proj_whole_ends(void **state)
 	n = pparse_ok(text, pj);
 	assert_keys(n, (const char *const[]){"o", "a", "n", "f", "i", "d", "s", NULL});
 	assert_keys(get(n, "o"), (const char *const[]){"p", NULL});
-	assert_true(jeq(path(n, "o.p"), path(full, "o.p")));
+	assert_true(brook_jnode_equal(path(n, "o.p"), path(full, "o.p")));
 	for (const char *const *k = (const char *const[]){"a", "n", "f", "i", "d", "s", NULL}; *k;
 	     k++)
-		assert_true(jeq(get(n, *k), get(full, *k)));
+		assert_true(brook_jnode_equal(get(n, *k), get(full, *k)));
 	brook_jproj_free(pj);
 	pj = proj_of((const char *const[]){"o.p", "o.p.r", "o.t.x", NULL});
 	n = pparse_ok(text, pj);
 	assert_keys(n, (const char *const[]){"o", NULL});
-	assert_true(jeq(get(n, "o"), get(full, "o")));
+	assert_true(brook_jnode_equal(get(n, "o"), get(full, "o")));
 	brook_jproj_free(pj);
 	/* a path missing from the document keeps nothing */
 	pj = proj_of((const char *const[]){"missing", "o.missing", NULL});
@@ -660,12 +644,12 @@ static void test_proj_through_arrays_scalars(void **state)
 	pj = proj_of((const char *const[]){"a.b", "s.t", "i.j.k", "n.m", "o.b.c", NULL});
 	n = pparse_ok(text, pj);
 	assert_keys(n, (const char *const[]){"a", "s", "i", "n", "o", NULL});
-	assert_true(jeq(get(n, "a"), get(full, "a")));
-	assert_true(jeq(get(n, "s"), get(full, "s")));
-	assert_true(jeq(get(n, "i"), get(full, "i")));
-	assert_true(jeq(get(n, "n"), get(full, "n")));
+	assert_true(brook_jnode_equal(get(n, "a"), get(full, "a")));
+	assert_true(brook_jnode_equal(get(n, "s"), get(full, "s")));
+	assert_true(brook_jnode_equal(get(n, "i"), get(full, "i")));
+	assert_true(brook_jnode_equal(get(n, "n"), get(full, "n")));
 	assert_keys(get(n, "o"), (const char *const[]){"b", NULL});
-	assert_true(jeq(path(n, "o.b"), path(full, "o.b")));
+	assert_true(brook_jnode_equal(path(n, "o.b"), path(full, "o.b")));
 	brook_jproj_free(pj);
 }
 
@@ -680,8 +664,8 @@ static void test_proj_root(void **state)
 	pj = proj_of((const char *const[]){"a", "b.c", NULL});
 	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
 		const brook_jnode *full = parse_ok(texts[i]);
-		assert_true(jeq(pparse_ok(texts[i], pj), full));
-		assert_true(jeq(pparse_ok(texts[i], empty), full));
+		assert_true(brook_jnode_equal(pparse_ok(texts[i], pj), full));
+		assert_true(brook_jnode_equal(pparse_ok(texts[i], empty), full));
 	}
 	const brook_jnode *n = pparse_ok(" {\"a\":1,\"b\":{\"c\":[1]},\"c\":{}} ", empty);
 	assert_keys(n, (const char *const[]){NULL});
@@ -711,7 +695,7 @@ static void test_proj_repeated_keys(void **state)
 	assert_keys(n->u.o.vals[3], (const char *const[]){"x", "x", NULL});
 	assert_true(path(n, "a.x")->u.i == 1);
 	assert_true(path(n, "c.x")->u.i == 8);
-	assert_true(jeq(path(n, "c.x"), path(parse_ok(text), "c.x")));
+	assert_true(brook_jnode_equal(path(n, "c.x"), path(parse_ok(text), "c.x")));
 	brook_jproj_free(pj);
 }
 
@@ -764,7 +748,7 @@ static void test_proj_unchecked_drops(void **state)
 	/* a kept string whose escapes are fine, after tricky backslash runs */
 	const char *ok = "{\"keep\":\"\\\\\\\"\\ud83d\\ude00\\\\\",\"drop\":\"\\\"\"}";
 	const brook_jnode *n = pparse_ok(ok, pj);
-	assert_true(jeq(get(n, "keep"), get(parse_ok(ok), "keep")));
+	assert_true(brook_jnode_equal(get(n, "keep"), get(parse_ok(ok), "keep")));
 	brook_jproj_free(pj);
 }
 
@@ -838,6 +822,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_errors, teardown),
 	    cmocka_unit_test_teardown(test_duplicates, teardown),
 	    cmocka_unit_test_teardown(test_from_json, teardown),
+	    cmocka_unit_test(test_node_equal),
 	    cmocka_unit_test_teardown(test_to_json, teardown),
 	    cmocka_unit_test_teardown(test_reuse, teardown),
 	    cmocka_unit_test_teardown(test_proj_randomuser, teardown),
