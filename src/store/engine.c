@@ -70,16 +70,18 @@
  *   - COMPACTION is size-tiered, as Cassandra's default: the sstables are grouped by
  *     size (sorted by file size, an sstable joins the group of the ones before it while
  *     it is at most 1.5 × their average, and every sstable smaller than
- *     compact_small_bytes, by default memtable_bytes, is in the first group), and the first group of at least compact_threshold
- *     sstables (at most COMPACT_MAX_INPUTS of its smallest) is merged. So each byte is
+ *     compact_small_bytes, by default memtable_bytes, is in the first group), and the
+ *     first group of at least compact_threshold sstables (at most COMPACT_MAX_INPUTS of
+ *     its smallest) is merged. So each byte is
  *     rewritten about log_threshold(data / memtable) times, not once per compaction as
  *     when every compaction merged everything. store_engine_compact merges them all.
  *   - PURGING (refined): only a compaction of every sstable present when it starts (its
  *     inputs) purges; a partial one keeps every tombstone (the sstables it leaves out
  *     may hold the data they shadow). Flushes publish new sstables meanwhile and the
- *     swap at its end replaces only the inputs. The data outside the inputs is the memtables' and what is flushed
- *     meanwhile, and outside_min tracks its smallest timestamp (set when the compaction
- *     starts from both memtables' minimum, lowered by every apply). A merged partition's
+ *     swap at its end replaces only the inputs. The data outside the inputs is the
+ *     memtables' and what is flushed meanwhile, and outside_min tracks its smallest
+ *     timestamp (set when the compaction starts from both memtables' minimum, lowered
+ *     by every apply). A merged partition's
  *     tombstones (deletions, tombstone cells, expired cells) are purged only if all of
  *     them are older than outside_min when the partition is written; otherwise the
  *     partition keeps them (store_part_gc with no gc_before). So a purge never uncovers

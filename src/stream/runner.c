@@ -647,11 +647,12 @@ static int finish_write(stream_runner *r)
 			commit(r, b);
 		int64_t t_end = brook_mono_ms();
 		brook_metric_observe(r->m_batch, (double)(t_end - b->t0) / 1000.0);
-		brook_debug(COMP,
-			    "job %s: batch of %zu: decode+map %lld ms, write %lld ms (with the next "
-			    "batch's collect and map), commit %lld ms later",
-			    r->job->name, b->n, (long long)(b->t_mapped - b->t0),
-			    (long long)(b->t_written - b->t_mapped), (long long)(t_end - b->t_written));
+		brook_debug(
+		    COMP,
+		    "job %s: batch of %zu: decode+map %lld ms, write %lld ms (with the next "
+		    "batch's collect and map), commit %lld ms later",
+		    r->job->name, b->n, (long long)(b->t_mapped - b->t0),
+		    (long long)(b->t_written - b->t_mapped), (long long)(t_end - b->t_written));
 	}
 	batch_clear(r, b);
 	return rc;

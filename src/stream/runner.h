@@ -31,8 +31,9 @@
  * Transient failures never make dead letters: an unreachable registry, store or broker
  * holds the batch and retries (logged), with no commits. A revoke (rebalance) drops the
  * records collected but not yet written, and the batch being written is not committed:
- * the partition's next owner reads them from the committed offset. Without a dead_letter_topic, the first dead letter stops the
- * job (logged as an error, brook_stream_job_up 0) rather than skip a record.
+ * the partition's next owner reads them from the committed offset. Without a
+ * dead_letter_topic, the first dead letter stops the job (logged as an error,
+ * brook_stream_job_up 0) rather than skip a record.
  */
 #ifndef BROOK_STREAM_RUNNER_H
 #define BROOK_STREAM_RUNNER_H

@@ -339,12 +339,14 @@ static void test_node_equal(void **state)
 	(void)state;
 	brook_arena a = BROOK_ARENA_INIT;
 	char why[128];
-	static const char *const docs[] = {"{\"a\":1,\"b\":[true,null]}", "{\"a\":1.0,\"b\":[true,null]}",
-					   "{\"b\":[true,null],\"a\":1}", "{\"a\":1,\"b\":[true]}",
-					   "{\"a\":1,\"c\":[true,null]}", "{\"a\":\"1\",\"b\":[true,null]}"};
+	static const char *const docs[] = {
+	    "{\"a\":1,\"b\":[true,null]}", "{\"a\":1.0,\"b\":[true,null]}",
+	    "{\"b\":[true,null],\"a\":1}", "{\"a\":1,\"b\":[true]}",
+	    "{\"a\":1,\"c\":[true,null]}", "{\"a\":\"1\",\"b\":[true,null]}"};
 	const brook_jnode *n[6], *again;
 	for (int i = 0; i < 6; i++)
-		assert_non_null(n[i] = brook_jdoc_parse(docs[i], strlen(docs[i]), &a, why, sizeof why));
+		assert_non_null(
+		    n[i] = brook_jdoc_parse(docs[i], strlen(docs[i]), &a, why, sizeof why));
 	assert_non_null(again = brook_jdoc_parse(docs[0], strlen(docs[0]), &a, why, sizeof why));
 	assert_true(brook_jnode_equal(n[0], again));
 	for (int i = 1; i < 6; i++)
@@ -581,7 +583,8 @@ static void test_proj_randomuser(void **state)
 		const brook_jnode *x = brook_jdoc_parser_parse_proj(
 		    p, text, strlen(text), i % 3 ? pj : NULL, &a, err, sizeof err);
 		assert_non_null(x);
-		assert_true(brook_jnode_equal(path(x, "location.street"), path(full, "location.street")));
+		assert_true(
+		    brook_jnode_equal(path(x, "location.street"), path(full, "location.street")));
 		assert_int_equal(get(x, "id") != NULL, i % 3 == 0);
 		brook_arena_reset(&a);
 	}

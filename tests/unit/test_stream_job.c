@@ -1,7 +1,7 @@
 /* Unit tests for stream/job: the built-in `users` job (the reference transformation)
  * loads from config/brook.yaml and maps a randomuser record exactly as the reference
- * pipeline; its payload projection; its CQL; every class of load error with its file:line and job prefix; job
- * selection; and the sink's value binding by column type. */
+ * pipeline; its payload projection; its CQL; every class of load error with its
+ * file:line and job prefix; job selection; and the sink's value binding by column type. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,22 +159,23 @@ static void test_builtin_projection(void **state)
 	const stream_job *j = &jobs.v[0];
 	assert_non_null(j->proj);
 	const char *user =
-		"{\"gender\":\"male\",\"name\":{\"title\":\"Mr\",\"first\":\"\u0417\u043e\","
-		"\"last\":\"Li\"},\"location\":{\"street\":{\"number\":7,\"name\":\"Main\"},"
-		"\"city\":\"Kyiv\",\"state\":\"K\",\"country\":\"Ukraine\",\"postcode\":\"01001\","
-		"\"coordinates\":{\"latitude\":\"1.5\",\"longitude\":\"2.5\"}},\"email\":\"m@x.io\","
-		"\"login\":{\"uuid\":\"0b1d7c5e-3f3a-4b8e-9a4c-2f1e0d9c8b7a\",\"username\":\"u1\","
-		"\"password\":\"hunter2\",\"sha256\":\"abc\"},\"dob\":{\"date\":"
-		"\"1990-01-01T00:00:00.000Z\",\"age\":35},\"registered\":{\"date\":"
-		"\"2020-01-01T00:00:00.000Z\",\"age\":5},\"phone\":\"1\",\"cell\":\"2\","
-		"\"id\":{\"name\":\"\",\"value\":null},\"picture\":{\"large\":\"l\",\"medium\":\"m\"},"
-		"\"nat\":\"UA\"}";
+	    "{\"gender\":\"male\",\"name\":{\"title\":\"Mr\",\"first\":\"\u0417\u043e\","
+	    "\"last\":\"Li\"},\"location\":{\"street\":{\"number\":7,\"name\":\"Main\"},"
+	    "\"city\":\"Kyiv\",\"state\":\"K\",\"country\":\"Ukraine\",\"postcode\":\"01001\","
+	    "\"coordinates\":{\"latitude\":\"1.5\",\"longitude\":\"2.5\"}},\"email\":\"m@x.io\","
+	    "\"login\":{\"uuid\":\"0b1d7c5e-3f3a-4b8e-9a4c-2f1e0d9c8b7a\",\"username\":\"u1\","
+	    "\"password\":\"hunter2\",\"sha256\":\"abc\"},\"dob\":{\"date\":"
+	    "\"1990-01-01T00:00:00.000Z\",\"age\":35},\"registered\":{\"date\":"
+	    "\"2020-01-01T00:00:00.000Z\",\"age\":5},\"phone\":\"1\",\"cell\":\"2\","
+	    "\"id\":{\"name\":\"\",\"value\":null},\"picture\":{\"large\":\"l\",\"medium\":\"m\"},"
+	    "\"nat\":\"UA\"}";
 	brook_jdoc_parser *jp = brook_jdoc_parser_new();
 	brook_arena a = BROOK_ARENA_INIT;
 	char err[256];
-	const brook_jnode *full = brook_jdoc_parser_parse(jp, user, strlen(user), &a, err, sizeof err);
+	const brook_jnode *full =
+	    brook_jdoc_parser_parse(jp, user, strlen(user), &a, err, sizeof err);
 	const brook_jnode *proj =
-		brook_jdoc_parser_parse_proj(jp, user, strlen(user), j->proj, &a, err, sizeof err);
+	    brook_jdoc_parser_parse_proj(jp, user, strlen(user), j->proj, &a, err, sizeof err);
 	assert_non_null(full);
 	assert_non_null(proj);
 	const brook_jnode *login = brook_jnode_get(proj, "login", 5);
