@@ -54,6 +54,15 @@ char *brook_arena_strndup(brook_arena *a, const char *s, size_t n)
 	return p;
 }
 
+static void free_chunks(brook_arena_chunk *c)
+{
+	while (c) {
+		brook_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+}
+
 void brook_arena_reset(brook_arena *a)
 {
 	brook_arena_chunk *c = a->head;
@@ -61,12 +70,7 @@ void brook_arena_reset(brook_arena *a)
 		return;
 	/* Keep the newest chunk, the largest: an arena reset once per batch soon holds a
 	 * batch in one chunk and stops calling malloc at all. Free the older ones. */
-	brook_arena_chunk *old = c->next;
-	while (old) {
-		brook_arena_chunk *next = old->next;
-		free(old);
-		old = next;
-	}
+	free_chunks(c->next);
 	c->next = NULL;
 	c->used = 0;
 	a->total = 0;
@@ -74,12 +78,7 @@ void brook_arena_reset(brook_arena *a)
 
 void brook_arena_release(brook_arena *a)
 {
-	brook_arena_chunk *c = a->head;
-	while (c) {
-		brook_arena_chunk *next = c->next;
-		free(c);
-		c = next;
-	}
+	free_chunks(a->head);
 	a->head = NULL;
 	a->total = 0;
 }

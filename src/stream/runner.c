@@ -70,6 +70,7 @@ typedef struct batch {
 	int64_t t0, t_mapped, t_written;
 	int rc;                 /* the write's: BROOK_OK, BROOK_AGAIN (stopping), BROOK_ERR */
 	pthread_t writer;
+	bool threaded;          /* written on the writer thread (else inline: no thread) */
 } batch;
 
 /* A partition this member owns or owned: where it is, for lag and commits. */
@@ -627,10 +628,9 @@ static void *writer_main(void *arg)
 static void start_write(stream_runner *r, batch *b)
 {
 	r->flight = b;
-	if (pthread_create(&b->writer, NULL, writer_main, b) != 0) {
+	b->threaded = pthread_create(&b->writer, NULL, writer_main, b) == 0;
+	if (!b->threaded)
 		writer_main(b);
-		b->writer = pthread_self();
-	}
 }
 
 /* Waits for the batch in flight; commits it when it was written and its partitions are
@@ -638,7 +638,7 @@ static void start_write(stream_runner *r, batch *b)
 static int finish_write(stream_runner *r)
 {
 	batch *b = r->flight;
-	if (!pthread_equal(b->writer, pthread_self()))
+	if (b->threaded)
 		pthread_join(b->writer, NULL);
 	r->flight = NULL;
 	int rc = b->rc;

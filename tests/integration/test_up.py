@@ -184,11 +184,7 @@ class UpTest(unittest.TestCase):
         self.addCleanup(blocker.close)
         u = self.up(parts=["randomuser", "broker", "store", "registry"],
                     ports={"store": blocker.getsockname()[1]})
-        u.proc = subprocess.Popen(u.command(), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        u.out = brooktest.LineCollector(u.proc, "up")
-        rc = u.proc.wait(timeout=60)
-        u.out.join()
+        rc = u.run_to_exit()
         self.assertEqual(rc, 1, u.tail())
         out = u.output()
         self.assertRegex(out, r" up: store exited \(exit 1\) after [0-9.]+ s before it was "
@@ -196,34 +192,13 @@ class UpTest(unittest.TestCase):
         self.assertIn("last lines of %s/logs/store.log" % u.data_dir, out)
         self.assertEqual(stop_order(u.lines()), ["broker", "randomuser"])
         self.assertNotIn("starting registry", out)
-        u.proc = None
 
     def test_ready_timeout_ends_the_run(self):
         u = self.up(parts=["randomuser", "broker"], sets=["up.ready_timeout=1"])  # 1 ms
-        u.proc = subprocess.Popen(u.command(), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        u.out = brooktest.LineCollector(u.proc, "up")
-        rc = u.proc.wait(timeout=60)
-        u.out.join()
-        u.proc = None
+        rc = u.run_to_exit()
         self.assertEqual(rc, 1, u.tail())
         self.assertIn("randomuser printed no ready line in 0.0 s; killing it", u.output())
         self.assertNotIn("starting broker", u.output())
-
-    def test_unknown_part_command_fails_to_start(self):
-        if uptest.stream_available():
-            self.skipTest("this brook has `brook stream`")
-        u = self.up(parts=["randomuser", "stream"])
-        u.proc = subprocess.Popen(u.command(), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        u.out = brooktest.LineCollector(u.proc, "up")
-        rc = u.proc.wait(timeout=60)
-        u.out.join()
-        u.proc = None
-        self.assertEqual(rc, 1, u.tail())
-        self.assertRegex(u.output(), r"stream exited \(exit 2\) after [0-9.]+ s before")
-        with open(os.path.join(u.data_dir, "logs", "stream.log")) as f:
-            self.assertIn("unknown command 'stream'", f.read())
 
     def test_sigkill_of_supervisor_takes_children_along(self):
         u = self.up(parts=["postgres", "randomuser", "broker"]).start()

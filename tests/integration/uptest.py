@@ -5,8 +5,6 @@
                       and the endpoint keys pointing at them (source.url, kafka.bootstrap,
                       cassandra.contact_points, registry.url), metrics listeners too;
                       returns (sets, ports) with ports a dict part -> port
-  stream_available()  whether this brook has a `brook stream` command
-  default_parts()     every part, stream included only when stream_available()
   Up                  `brook up --data DIR --set ...`: start and wait for the ready line,
                       the endpoints, the children's pids (via /proc), SIGTERM (exit 0
                       expected), SIGKILL, the output for failure messages, and
@@ -89,16 +87,6 @@ def port_sets(ports=None):
     return sets, p
 
 
-def stream_available():
-    p = subprocess.run([BROOK, "stream", "--help"], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-    return p.returncode == 0
-
-
-def default_parts():
-    return [p for p in PARTS if p != "stream" or stream_available()]
-
-
 def proc_children(pid):
     """{child pid: argv} of the processes whose parent is pid (from /proc)."""
     out = {}
@@ -143,14 +131,14 @@ def tcp_answers(port, timeout=5):
 
 
 class Up:
-    """`brook up` under test. parts: the up.parts list (None: default_parts()); sets:
+    """`brook up` under test. parts: the up.parts list (None: every part); sets:
     extra ["key=value"]; ports: fixed ports (see port_sets); data_dir: None for a fresh
     temporary directory removed by cleanup()."""
 
     def __init__(self, parts=None, sets=None, ports=None, data_dir=None, extra_args=None,
                  new_session=False):
         self.new_session = new_session  # own session and process group (for killpg)
-        self.parts = list(parts) if parts is not None else default_parts()
+        self.parts = list(parts) if parts is not None else list(PARTS)
         self.port_sets, self.ports = port_sets(ports)
         self.sets = list(sets or [])
         self.extra_args = list(extra_args or [])
@@ -190,6 +178,18 @@ class Up:
         self.ready_line = self.wait_line(UP_READY_RE, timeout or START_TIMEOUT,
                                          what="the ready line")
         return self
+
+    def run_to_exit(self, timeout=60):
+        """Run up expecting it to end by itself (a start that fails); its exit code, with
+        the output collected."""
+        assert self.proc is None
+        proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc, self.out = proc, brooktest.LineCollector(proc, "up")
+        rc = proc.wait(timeout=timeout)
+        self.out.join()
+        self.proc = None
+        return rc
 
     def wait_line(self, pattern, timeout=30, what=None, since=0):
         """The first output line (at index >= since in self.lines()) matching pattern (a
