@@ -126,12 +126,17 @@ rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_op
 		"client.id", client_id,
 		"enable.idempotence", "true",
 		"acks", "all",
-		/* Under load 20 ms makes batches of hundreds of changes; at 5 ms librdkafka's
-		 * broker thread spent as much CPU as the whole CDC decoding. */
-		"linger.ms", "20",
+		/* librdkafka (2.0 to at least 2.15) caps an idempotent producer's in-flight
+		 * requests per partition at 5 minus the *messages* in flight: one request at a
+		 * time. While it waits, a queued batch older than linger.ms makes its broker
+		 * thread spin on poll(0) (a third of a core under load). So the queue holds
+		 * about two batches (one in flight, one filling) and linger.ms is longer than
+		 * a produce round trip under load; batches still leave full (1 MB) or after
+		 * 50 ms at low rates. queue.buffering.max.kbytes also bounds memory:
+		 * produce() waits (QUEUE_FULL) beyond it. */
+		"linger.ms", "50",
 		"message.timeout.ms", o->cfg->msg_timeout_ms,
-		/* Bounded memory: produce() waits (QUEUE_FULL) beyond 16 MB in flight. */
-		"queue.buffering.max.kbytes", "16384",
+		"queue.buffering.max.kbytes", "2048",
 		NULL,
 	};
 	rd_kafka_conf_t *conf = brook_kafka_conf(kv, o->opaque, o->what, err, errlen);
