@@ -21,6 +21,12 @@
  *   jsonb value per row on COPY and renders it back to text for logical decoding,
  *   about a third of its CPU per staged user. Cast to jsonb (payload::jsonb) for
  *   containment operators. The ALTER rewrites the table once.
+ *
+ * Version 4 (throughput of the staging table):
+ *   the B-tree on staging.raw_users (run_id, batch_no), which nothing in brook reads,
+ *   becomes a BRIN index: rows are appended run by run, so block ranges still find a
+ *   run's rows, and an insert costs next to nothing instead of a B-tree insertion and
+ *   its WAL record per row (~2 µs of PostgreSQL's CPU per staged user).
  */
 #include <stddef.h>
 
@@ -108,10 +114,16 @@ static const char v2_sql[] =
 static const char v3_sql[] =
 	"ALTER TABLE staging.raw_users ALTER COLUMN payload TYPE json USING payload::json;\n";
 
+static const char v4_sql[] =
+	"DROP INDEX staging.raw_users_run_batch_idx;\n"
+	"CREATE INDEX raw_users_run_batch_brin ON staging.raw_users\n"
+	"  USING brin (run_id, batch_no) WITH (autosummarize = on);\n";
+
 const pg_migration pg_scheduler_migrations[] = {
 	{1, "scheduler and staging schemas", v1_sql},
 	{2, "scheduler engine: dag table, one run per logical date", v2_sql},
 	{3, "staging payload as json: the API's text, cheaper to stage and decode", v3_sql},
+	{4, "staging (run_id, batch_no) index as BRIN: cheaper to stage", v4_sql},
 };
 
 const size_t pg_scheduler_migrations_count =

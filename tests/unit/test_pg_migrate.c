@@ -125,9 +125,15 @@ static void test_first_migrate_creates_schema(void **state)
 	}
 	assert_int_equal(query_long(c,
 				    "SELECT count(*) FROM pg_indexes WHERE indexname IN "
-				    "('raw_users_run_batch_idx', 'task_log_task_try_idx')",
+				    "('raw_users_run_batch_brin', 'task_log_task_try_idx')",
 				    0, NULL),
 			 2);
+	/* Version 4 replaced the staging B-tree by a BRIN index. */
+	assert_int_equal(query_long(c,
+				    "SELECT count(*) FROM pg_indexes WHERE tablename = 'raw_users' "
+				    "AND indexdef LIKE '%USING brin (run_id, batch_no)%'",
+				    0, NULL),
+			 1);
 	assert_int_equal(query_long(c, "SELECT count(*) FROM public.brook_schema_migrations "
 				       "WHERE version = 1",
 				    0, NULL),
