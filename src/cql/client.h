@@ -248,6 +248,18 @@ void cql_stmt_batch_free(cql_stmt_batch *b);
  * err (kind CQL_CLIENT_E_USAGE) for a statement with a failed or missing bind, or when
  * the batch already holds 65535 statements. */
 int cql_stmt_batch_add(cql_stmt_batch *b, const cql_stmt *st, cql_client_error *err);
+/* A prepared statement's bound values packed, to be added to batches later, or on
+ * another thread (bind where the values are still in cache): the protocol's list of
+ * [value]s. cql_stmt_packed_len is its size; cql_stmt_pack writes exactly that many
+ * bytes to dst, or fails like cql_stmt_batch_add for a failed or missing bind (the
+ * message in err, nothing written). */
+size_t cql_stmt_packed_len(const cql_stmt *st);
+int cql_stmt_pack(const cql_stmt *st, void *dst, char *err, size_t errlen);
+/* Adds an EXECUTE of p with n values packed by cql_stmt_pack from a statement of p (len
+ * bytes, copied). BROOK_ERR (kind CQL_CLIENT_E_USAGE) when they are not n values in
+ * len bytes, or the batch is full. */
+int cql_stmt_batch_add_packed(cql_stmt_batch *b, cql_prepared *p, int n, const void *packed,
+			      size_t len, cql_client_error *err);
 int cql_stmt_batch_count(const cql_stmt_batch *b);
 void cql_stmt_batch_clear(cql_stmt_batch *b); /* removes the statements, keeps options */
 void cql_stmt_batch_set_consistency(cql_stmt_batch *b, uint16_t cl);

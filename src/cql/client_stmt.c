@@ -414,6 +414,11 @@ static void put_be(uint8_t *p, uint64_t v, size_t n)
 		p[k] = (uint8_t)(v >> (8 * (n - 1 - k)));
 }
 
+static int32_t get_be32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+}
+
 /* An integer into whatever integer type the marker has; width when untyped. */
 static int bind_integer(cql_stmt *st, int i, int64_t v, size_t untyped_width)
 {
@@ -695,43 +700,115 @@ void cql_stmt_batch_free(cql_stmt_batch *b)
 	free(b);
 }
 
-int cql_stmt_batch_add(cql_stmt_batch *b, const cql_stmt *st, cql_client_error *err)
+/* Appends an item for prep (NULL: a query) with room for n values; NULL when full. */
+static cql_batch_item *batch_item(cql_stmt_batch *b, cql_prepared *prep, int n,
+				  cql_client_error *err)
 {
-	memset(err, 0, sizeof *err);
 	if (b->n >= 65535) {
 		err->kind = CQL_CLIENT_E_USAGE;
 		snprintf(err->msg, sizeof err->msg, "a batch holds at most 65535 statements");
-		return BROOK_ERR;
-	}
-	if (cql_stmt_ready(st, err->msg, sizeof err->msg) != BROOK_OK) {
-		err->kind = CQL_CLIENT_E_USAGE;
-		return BROOK_ERR;
+		return NULL;
 	}
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 16;
 		b->items = brook_realloc(b->items, (size_t)b->cap * sizeof *b->items);
 	}
-	if (b->nvals + st->n > b->vals_cap) {
-		while (b->nvals + st->n > b->vals_cap)
+	if (b->nvals + n > b->vals_cap) {
+		while (b->nvals + n > b->vals_cap)
 			b->vals_cap = b->vals_cap ? b->vals_cap * 2 : 64;
 		b->vals = brook_realloc(b->vals, (size_t)b->vals_cap * sizeof *b->vals);
 	}
 	cql_batch_item *it = &b->items[b->n++];
 	memset(it, 0, sizeof *it);
-	it->prep = st->prep;
+	it->prep = prep;
+	it->first = b->nvals;
+	it->n = n;
+	return it;
+}
+
+int cql_stmt_batch_add(cql_stmt_batch *b, const cql_stmt *st, cql_client_error *err)
+{
+	memset(err, 0, sizeof *err);
+	if (cql_stmt_ready(st, err->msg, sizeof err->msg) != BROOK_OK) {
+		err->kind = CQL_CLIENT_E_USAGE;
+		return BROOK_ERR;
+	}
+	cql_batch_item *it = batch_item(b, st->prep, st->n, err);
+	if (!it)
+		return BROOK_ERR;
 	if (!st->prep) {
 		it->query_off = b->data.len;
 		it->query_len = strlen(st->query);
 		brook_buf_append(&b->data, st->query, it->query_len);
 	}
-	it->first = b->nvals;
-	it->n = st->n;
 	for (int i = 0; i < st->n; i++) {
 		struct cql_batch_val *v = &b->vals[b->nvals++];
 		v->len = st->v[i].len;
 		v->off = b->data.len;
 		if (v->len > 0)
 			brook_buf_append(&b->data, st->data.data + st->v[i].off, (size_t)v->len);
+	}
+	return BROOK_OK;
+}
+
+size_t cql_stmt_packed_len(const cql_stmt *st)
+{
+	size_t n = 0;
+	for (int i = 0; i < st->n; i++)
+		n += 4 + (st->v[i].len > 0 ? (size_t)st->v[i].len : 0);
+	return n;
+}
+
+int cql_stmt_pack(const cql_stmt *st, void *dst, char *err, size_t errlen)
+{
+	if (cql_stmt_ready(st, err, errlen) != BROOK_OK)
+		return BROOK_ERR;
+	uint8_t *o = dst;
+	for (int i = 0; i < st->n; i++) {
+		int32_t len = st->v[i].len;
+		put_be(o, (uint32_t)len, 4);
+		o += 4;
+		if (len > 0) {
+			memcpy(o, st->data.data + st->v[i].off, (size_t)len);
+			o += len;
+		}
+	}
+	return BROOK_OK;
+}
+
+int cql_stmt_batch_add_packed(cql_stmt_batch *b, cql_prepared *p, int n, const void *packed,
+			      size_t len, cql_client_error *err)
+{
+	memset(err, 0, sizeof *err);
+	/* Check the list before adding anything. */
+	const uint8_t *q = packed;
+	size_t at = 0;
+	for (int i = 0; i < n; i++) {
+		int32_t vl = at + 4 <= len ? get_be32(q + at) : INT32_MIN;
+		if (vl < CQL_UNSET || (vl > 0 && (size_t)vl > len - at - 4)) {
+			err->kind = CQL_CLIENT_E_USAGE;
+			snprintf(err->msg, sizeof err->msg, "packed values: value %d does not fit "
+				 "in %zu bytes", i, len);
+			return BROOK_ERR;
+		}
+		at += 4 + (vl > 0 ? (size_t)vl : 0);
+	}
+	if (at != len || n < 0) {
+		err->kind = CQL_CLIENT_E_USAGE;
+		snprintf(err->msg, sizeof err->msg, "packed values: %zu bytes for %d values", len,
+			 n);
+		return BROOK_ERR;
+	}
+	if (!batch_item(b, p, n, err))
+		return BROOK_ERR;
+	size_t base = b->data.len;
+	brook_buf_append(&b->data, packed, len);
+	at = 0;
+	for (int i = 0; i < n; i++) {
+		struct cql_batch_val *v = &b->vals[b->nvals++];
+		v->len = get_be32(q + at);
+		v->off = base + at + 4;
+		at += 4 + (v->len > 0 ? (size_t)v->len : 0);
 	}
 	return BROOK_OK;
 }

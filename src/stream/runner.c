@@ -39,6 +39,7 @@ static const char *const stage_name[N_STAGES] = {"DECODE", "MAP", "SINK"};
 typedef struct mapper {
 	struct stream_runner *r;
 	brook_jdoc_parser *jp;
+	cql_stmt *st; /* binds and packs the rows it maps (stream_sink_pack) */
 	struct batch *b;
 	brook_arena *arena;
 	size_t from, to; /* the records of b it maps */
@@ -50,7 +51,7 @@ typedef struct rec {
 	rd_kafka_message_t *m;
 	const brook_jnode *outer; /* the decoded value (JSON or Avro), in the mapper's arena */
 	const brook_jnode *doc;	  /* the mapped document (outer, or the payload), likewise */
-	expr_value *vals;
+	stream_row row;		  /* its values, and them packed for the sink, likewise */
 	int64_t event_ms;
 	int state;
 	int stage; /* dead letters: STAGE_* */
@@ -395,20 +396,26 @@ static void map_record(mapper *mp, rec *x)
 			return;
 		}
 	}
-	x->vals = brook_arena_alloc(mp->arena, j->n_cols * sizeof *x->vals);
+	expr_value *vals = brook_arena_alloc(mp->arena, j->n_cols * sizeof *vals);
 	for (size_t c = 0; c < j->n_cols; c++) {
-		if (expr_eval_node(j->cols[c].e, x->doc, mp->arena, &x->vals[c], why,
-				   sizeof why) != BROOK_OK) {
+		if (expr_eval_node(j->cols[c].e, x->doc, mp->arena, &vals[c], why, sizeof why) !=
+		    BROOK_OK) {
 			dead(x, STAGE_MAP, "map.%s: %s", j->cols[c].name, why);
 			return;
 		}
 	}
 	for (size_t k = 0; k < j->n_pk; k++)
-		if (x->vals[j->pk[k]].type == EXPR_NULL) {
+		if (vals[j->pk[k]].type == EXPR_NULL) {
 			dead(x, STAGE_MAP, "map.%s: null in the primary key (%s)",
 			     j->cols[j->pk[k]].name, j->cols[j->pk[k]].text);
 			return;
 		}
+	x->row.vals = vals;
+	if (mp->st && stream_sink_pack(mp->st, j, vals, mp->arena, &x->row, why, sizeof why) !=
+			  BROOK_OK) {
+		dead(x, STAGE_SINK, "%s", why);
+		return;
+	}
 	x->state = REC_ROW;
 }
 
@@ -560,7 +567,7 @@ static int write_batch(stream_runner *r, batch *b)
 	size_t k = 0;
 	for (size_t i = 0; i < b->n; i++)
 		if (b->recs[i].state == REC_ROW) {
-			rows[k].vals = b->recs[i].vals;
+			rows[k] = b->recs[i].row;
 			which[k++] = i;
 		}
 	int rc = stream_sink_write(r->sink, rows, n_rows, r->env->stop);
@@ -684,6 +691,8 @@ static void *runner_main(void *arg)
 				continue;
 			}
 			brook_info(COMP, "job %s: writing to %s.%s", j->name, j->keyspace, j->table);
+			for (int i = 0; i < r->n_mappers; i++)
+				r->mappers[i].st = stream_sink_stmt(r->sink);
 			backoff = BACKOFF_FIRST_MS;
 		}
 		collect(r, cur);
@@ -714,8 +723,10 @@ static void *runner_main(void *arg)
 
 static void mappers_free(stream_runner *r)
 {
-	for (int i = 0; i < r->n_mappers; i++)
+	for (int i = 0; i < r->n_mappers; i++) {
 		brook_jdoc_parser_free(r->mappers[i].jp);
+		cql_stmt_free(r->mappers[i].st);
+	}
 	free(r->mappers);
 	for (int k = 0; k < 2; k++) {
 		for (int i = 0; i < r->n_mappers; i++)
@@ -929,9 +940,9 @@ void stream_runner_join(stream_runner *r)
 		rd_kafka_flush(r->dlq, 2000);
 		rd_kafka_destroy(r->dlq);
 	}
+	mappers_free(r); /* their statements before the sink's prepared INSERT */
 	stream_sink_close(r->sink);
 	avro_schema_free(r->reader);
-	mappers_free(r);
 	for (size_t i = 0; i < r->n_parts; i++)
 		free(r->parts[i].topic);
 	free(r->parts);

@@ -362,22 +362,56 @@ static void run_units(stream_sink *s, unit *units, size_t n)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* Binds row r into s->st and adds it to b; on failure r gets its reason. */
+/* Binds vals (job->n_cols of them) into st; BROOK_ERR with the reason in why. */
+static int bind_row(cql_stmt *st, const stream_job *j, const expr_value *vals, char *why,
+		    size_t whylen)
+{
+	char e[512];
+	cql_stmt_clear(st);
+	for (size_t c = 0; c < j->n_cols; c++)
+		if (stream_sink_bind(st, (int)c, &vals[c], e, sizeof e) != BROOK_OK) {
+			snprintf(why, whylen, "column %s: %s", j->cols[c].name, e);
+			return BROOK_ERR;
+		}
+	return BROOK_OK;
+}
+
+cql_stmt *stream_sink_stmt(const stream_sink *s)
+{
+	return cql_stmt_new_prepared(s->insert);
+}
+
+int stream_sink_pack(cql_stmt *st, const stream_job *j, const expr_value *vals, brook_arena *a,
+		     stream_row *row, char *err, size_t errlen)
+{
+	if (bind_row(st, j, vals, err, errlen) != BROOK_OK)
+		return BROOK_ERR;
+	size_t n = cql_stmt_packed_len(st);
+	void *p = brook_arena_alloc(a, n ? n : 1);
+	if (cql_stmt_pack(st, p, err, errlen) != BROOK_OK)
+		return BROOK_ERR;
+	row->packed = p;
+	row->packed_len = n;
+	return BROOK_OK;
+}
+
+/* Adds row r to b (bound here unless packed already); on failure r gets its reason. */
 static bool add_row(stream_sink *s, cql_stmt_batch *b, stream_row *r)
 {
 	const stream_job *j = s->job;
-	char why[512];
-	cql_stmt_clear(s->st);
-	for (size_t c = 0; c < j->n_cols; c++) {
-		if (stream_sink_bind(s->st, (int)c, &r->vals[c], why, sizeof why) != BROOK_OK) {
-			char msg[700];
-			snprintf(msg, sizeof msg, "column %s: %s", j->cols[c].name, why);
-			r->reason = brook_strdup(msg);
+	cql_client_error e;
+	int rc;
+	if (r->packed) {
+		rc = cql_stmt_batch_add_packed(b, s->insert, (int)j->n_cols, r->packed,
+					       r->packed_len, &e);
+	} else {
+		if (bind_row(s->st, j, r->vals, e.msg, sizeof e.msg) != BROOK_OK) {
+			r->reason = brook_strdup(e.msg);
 			return false;
 		}
+		rc = cql_stmt_batch_add(b, s->st, &e);
 	}
-	cql_client_error e;
-	if (cql_stmt_batch_add(b, s->st, &e) != BROOK_OK) {
+	if (rc != BROOK_OK) {
 		r->reason = brook_strdup(e.msg);
 		return false;
 	}

@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/metrics.h"
 #include "cql/client.h"
 #include "stream/expr.h"
@@ -48,6 +49,9 @@ typedef struct stream_sink stream_sink;
 
 typedef struct stream_row {
 	const expr_value *vals; /* job->n_cols values, alive during the write */
+	const void *packed;     /* the values bound and packed by stream_sink_pack, or NULL:
+				 * bound by the write */
+	size_t packed_len;
 	bool ok;                /* out: acknowledged (or superseded by a later row) */
 	char *reason;           /* out: why it failed for good (malloc'd; caller frees) */
 } stream_row;
@@ -66,5 +70,14 @@ int stream_sink_write(stream_sink *s, stream_row *rows, size_t n, const atomic_b
 /* Binds v to marker i of st by the marker's CQL type (exposed for tests). BROOK_ERR with
  * the reason in err. */
 int stream_sink_bind(cql_stmt *st, int i, const expr_value *v, char *err, size_t errlen);
+
+/* Binding ahead, on the threads that mapped the rows (their values are still in that
+ * thread's cache; binding on the writer thread fetched them from another core's): a
+ * statement of the sink's INSERT for one such thread (free with cql_stmt_free), and one
+ * row's job->n_cols values bound with it and packed into arena a. BROOK_ERR: a value
+ * does not fit its column (the reason in err, as the write would give it). */
+cql_stmt *stream_sink_stmt(const stream_sink *s);
+int stream_sink_pack(cql_stmt *st, const stream_job *j, const expr_value *vals, brook_arena *a,
+		     stream_row *row, char *err, size_t errlen);
 
 #endif

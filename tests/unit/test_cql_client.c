@@ -423,6 +423,74 @@ static void test_batch(void **state)
 	cql_prepared_free(p);
 }
 
+/* Values packed (cql_stmt_pack) and added later give the batch cql_stmt_batch_add gives;
+ * a failed bind packs nothing; malformed packed values are refused. */
+static void test_batch_packed(void **state)
+{
+	(void)state;
+	cql_prepared *p = all_types_prepared();
+	cql_stmt_batch *direct = cql_stmt_batch_new(CQL_BATCH_UNLOGGED);
+	cql_stmt_batch *packed = cql_stmt_batch_new(CQL_BATCH_UNLOGGED);
+	cql_client_error err;
+	char msg[256];
+	cql_stmt *st = cql_stmt_new_prepared(p);
+	uint8_t buf[512];
+	assert_int_equal(cql_stmt_pack(st, buf, msg, sizeof msg), BROOK_ERR); /* unbound */
+	assert_non_null(strstr(msg, "not bound"));
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < NALL; i++)
+			if (round == 1 && i == 3)
+				cql_stmt_bind_unset(st, i);
+			else
+				cql_stmt_bind_null(st, i);
+		cql_stmt_bind_int(st, 2, round * 1000);
+		cql_stmt_bind_text(st, 1, round ? "héllo" : "");
+		size_t n = cql_stmt_packed_len(st);
+		assert_true(n <= sizeof buf);
+		assert_int_equal(cql_stmt_pack(st, buf, msg, sizeof msg), BROOK_OK);
+		assert_int_equal(cql_stmt_batch_add(direct, st, &err), BROOK_OK);
+		assert_int_equal(cql_stmt_batch_add_packed(packed, p, NALL, buf, n, &err),
+				 BROOK_OK);
+		/* Wrong count or length: refused, the batch unchanged. */
+		assert_int_equal(cql_stmt_batch_add_packed(packed, p, NALL + 1, buf, n, &err),
+				 BROOK_ERR);
+		assert_int_equal(err.kind, CQL_CLIENT_E_USAGE);
+		assert_int_equal(cql_stmt_batch_add_packed(packed, p, NALL, buf, n - 1, &err),
+				 BROOK_ERR);
+		assert_int_equal(cql_stmt_batch_add_packed(packed, p, NALL - 1, buf, n, &err),
+				 BROOK_ERR);
+		cql_stmt_clear(st);
+	}
+	assert_int_equal(cql_stmt_batch_count(packed), 3);
+	assert_int_equal(packed->nvals, direct->nvals);
+	for (int k = 0; k < 3; k++) {
+		assert_ptr_equal(packed->items[k].prep, p);
+		assert_int_equal(packed->items[k].first, direct->items[k].first);
+		assert_int_equal(packed->items[k].n, NALL);
+	}
+	for (int v = 0; v < direct->nvals; v++) {
+		assert_int_equal(packed->vals[v].len, direct->vals[v].len);
+		if (direct->vals[v].len > 0)
+			assert_memory_equal(packed->data.data + packed->vals[v].off,
+					    direct->data.data + direct->vals[v].off,
+					    (size_t)direct->vals[v].len);
+	}
+	/* A length running past the end. */
+	uint8_t bad[8] = {0, 0, 0, 9, 'x', 'y', 'z', 'w'};
+	assert_int_equal(cql_stmt_batch_add_packed(packed, p, 1, bad, sizeof bad, &err), BROOK_ERR);
+	bad[3] = 0xfd; /* -3: below unset */
+	bad[0] = bad[1] = bad[2] = 0xff;
+	assert_int_equal(cql_stmt_batch_add_packed(packed, p, 1, bad, 4, &err), BROOK_ERR);
+	assert_int_equal(cql_stmt_batch_count(packed), 3);
+	/* A failed bind packs nothing. */
+	cql_stmt_bind_text(st, 2, "not an int");
+	assert_int_equal(cql_stmt_pack(st, buf, msg, sizeof msg), BROOK_ERR);
+	cql_stmt_free(st);
+	cql_stmt_batch_free(direct);
+	cql_stmt_batch_free(packed);
+	cql_prepared_free(p);
+}
+
 /* ---- results ----------------------------------------------------------------------------- */
 
 /* A Rows answer: id int, name text, score double, tags set<text>, m map<text,int>. */
@@ -724,6 +792,7 @@ int main(void)
 	    cmocka_unit_test(test_prepared_versions),
 	    cmocka_unit_test(test_stmt_cache),
 	    cmocka_unit_test(test_batch),
+	    cmocka_unit_test(test_batch_packed),
 	    cmocka_unit_test(test_result_accessors),
 	    cmocka_unit_test(test_result_other_kinds),
 	    cmocka_unit_test(test_table),
