@@ -132,9 +132,14 @@ typedef struct connect_record {
 
 /* Produces r (copied), waiting while the queue is full. BROOK_OK when queued; BROOK_ERR
  * when f failed meanwhile, on a produce error (f fails with it) or, when yield_c is not
- * NULL, when yield_c must yield. */
+ * NULL, when yield_c must yield; CONNECT_TOO_LARGE (f untouched, r's headers destroyed)
+ * when r is larger than any record the producer may send (message.max.bytes): it can
+ * never be written, the caller dead-letters or skips it, and why says so. */
+#define CONNECT_TOO_LARGE 1
 int connect_produce(rd_kafka_t *rk, const connect_record *r, connect_connector *yield_c,
 		    connect_failure *f);
+/* CONNECT_TOO_LARGE's reason for r: its size and the limit. */
+void connect_too_large(rd_kafka_t *rk, const connect_record *r, char *why, size_t whylen);
 
 /* After a failed session (err: why; progressed: it got somewhere, so the count starts
  * again): BROOK_ERR when *attempts reached tc->retry_max (logged, trace set: the task gives

@@ -309,7 +309,19 @@ static int incr_produce(incr_session *s, const char *topic, const char *key, siz
 	connect_record r = {
 		.topic = topic, .key = key, .klen = klen, .val = val, .vlen = vlen,
 	};
-	if (connect_produce(s->rk, &r, NULL, &s->fail) != BROOK_OK)
+	int rc = connect_produce(s->rk, &r, NULL, &s->fail);
+	if (rc == CONNECT_TOO_LARGE) { /* never writable: skipped, not retried forever */
+		char why[512];
+		connect_too_large(s->rk, &r, why, sizeof why);
+		pthread_mutex_lock(&s->c->mu);
+		uint64_t n = ++s->c->dead_letters;
+		pthread_mutex_unlock(&s->c->mu);
+		brook_warn(COMP, "connector %s: the row with key %.*s cannot be written to %s "
+			   "(%s); skipped (%llu so far)", s->c->name, (int)(klen > 200 ? 200 : klen),
+			   key, topic, why, (unsigned long long)n);
+		return BROOK_OK;
+	}
+	if (rc != BROOK_OK)
 		return BROOK_ERR;
 	s->outstanding++;
 	return BROOK_OK;

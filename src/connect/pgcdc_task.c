@@ -43,7 +43,9 @@
  * again. With envelope=row a delete is a tombstone (null value), as in JSON.
  *
  * Bad changes. A change that cannot be encoded (a value rowavro cannot parse or encode,
- * a table that cannot be mapped) does not stop the task: it is logged
+ * a table that cannot be mapped) or is larger than any record the producer may send
+ * (message.max.bytes: retried, it would hold up everything after it) does not stop the
+ * task: it is logged
  * with the table, LSN and reason, counted (connect_connector.dead_letters) and, when
  * errors.deadletterqueue.topic.name is set, produced there as its JSON key and full JSON
  * envelope with Kafka Connect's __connect.errors.* headers (acknowledged like any record).
@@ -354,17 +356,21 @@ static void warn_unknown_types(session *s, const pgo_relation *rel, const rowavr
 }
 
 /* Produce one record (copied) carrying the tail transaction's sequence number. hdrs, when
- * not NULL, is the message's on success and destroyed here otherwise. */
+ * not NULL, is the message's on success and destroyed here otherwise. CONNECT_TOO_LARGE
+ * (why says so): the record can never be written. */
 static int produce(session *s, const char *topic, void *k, size_t klen, void *v,
-		   size_t vlen, rd_kafka_headers_t *hdrs)
+		   size_t vlen, rd_kafka_headers_t *hdrs, char *why, size_t whylen)
 {
 	uint64_t seq = s->seq_head + s->len - 1;
 	connect_record r = {
 		.topic = topic, .key = k, .klen = klen, .val = v, .vlen = vlen, .hdrs = hdrs,
 		.opaque = (void *)(uintptr_t)seq,
 	};
-	if (connect_produce(s->rk, &r, s->c, &s->fail) != BROOK_OK)
-		return BROOK_ERR;
+	int rc = connect_produce(s->rk, &r, s->c, &s->fail);
+	if (rc == CONNECT_TOO_LARGE)
+		connect_too_large(s->rk, &r, why, whylen);
+	if (rc != BROOK_OK)
+		return rc;
 	tail_txn(s)->outstanding++;
 	s->produced++;
 	return BROOK_OK;
@@ -465,10 +471,12 @@ static int encode_avro(session *s, const pg_cdc_change *ch, const char *topic, i
 	return rc;
 }
 
-/* A change that cannot be encoded: logged, counted, and sent to the dead-letter topic when
- * there is one (its JSON key and full envelope, with Kafka Connect's error headers). */
+/* A change that cannot be encoded (stage VALUE_CONVERTER) or is too large for a record
+ * (KAFKA_PRODUCE): logged, counted, and sent to the dead-letter topic when there is one
+ * (its JSON key and full envelope, with Kafka Connect's error headers; without the
+ * envelope when that is too large as well). */
 static int dead_letter(session *s, const pg_cdc_change *ch, const char *topic, int64_t now,
-		       const char *why)
+		       const char *stage, const char *why)
 {
 	const char *schema = ch->rel->nspname[0] ? ch->rel->nspname : "pg_catalog";
 	pthread_mutex_lock(&s->c->mu);
@@ -490,13 +498,23 @@ static int dead_letter(session *s, const pg_cdc_change *ch, const char *topic, i
 	};
 	char *ks = json_text(connect_json_key(ch));
 	char *vs = json_text(connect_json_value_record(ch, &src, now));
-	rd_kafka_headers_t *h = rd_kafka_headers_new(5);
-	rd_kafka_header_add(h, "__connect.errors.topic", -1, topic, -1);
-	rd_kafka_header_add(h, "__connect.errors.connector.name", -1, s->c->name, -1);
-	rd_kafka_header_add(h, "__connect.errors.stage", -1, "VALUE_CONVERTER", -1);
-	rd_kafka_header_add(h, "__connect.errors.exception.message", -1, why, -1);
-	int rc = produce(s, s->cfg->dlq_topic, ks, ks ? strlen(ks) : 0, vs, vs ? strlen(vs) : 0,
-			 h);
+	char big[512];
+	int rc = CONNECT_TOO_LARGE;
+	for (int with_value = 1; with_value >= 0 && rc == CONNECT_TOO_LARGE; with_value--) {
+		rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+		rd_kafka_header_add(h, "__connect.errors.topic", -1, topic, -1);
+		rd_kafka_header_add(h, "__connect.errors.connector.name", -1, s->c->name, -1);
+		rd_kafka_header_add(h, "__connect.errors.stage", -1, stage, -1);
+		rd_kafka_header_add(h, "__connect.errors.exception.message", -1, why, -1);
+		const char *v = with_value ? vs : NULL;
+		rc = produce(s, s->cfg->dlq_topic, ks, ks ? strlen(ks) : 0, (void *)v,
+			     v ? strlen(v) : 0, h, big, sizeof big);
+	}
+	if (rc == CONNECT_TOO_LARGE) { /* even its key alone */
+		brook_warn(COMP, "connector %s: the dead letter itself cannot be written (%s); "
+			   "skipped", s->c->name, big);
+		rc = BROOK_OK;
+	}
 	free(ks);
 	free(vs);
 	return rc;
@@ -540,10 +558,12 @@ static int on_change(void *ud, const pg_cdc_change *ch)
 		s->no_progress = true;
 		rc = BROOK_ERR;
 	} else if (enc == ENC_BAD) {
-		rc = dead_letter(s, ch, topic, now, why);
+		rc = dead_letter(s, ch, topic, now, "VALUE_CONVERTER", why);
 	} else {
 		rc = produce(s, topic, has_key ? kb.data : NULL, has_key ? kb.len : 0,
-			     has_val ? vb.data : NULL, has_val ? vb.len : 0, NULL);
+			     has_val ? vb.data : NULL, has_val ? vb.len : 0, NULL, why, sizeof why);
+		if (rc == CONNECT_TOO_LARGE)
+			rc = dead_letter(s, ch, topic, now, "KAFKA_PRODUCE", why);
 	}
 	brook_buf_release(&kb);
 	brook_buf_release(&vb);

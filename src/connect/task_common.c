@@ -210,6 +210,11 @@ int connect_produce(rd_kafka_t *rk, const connect_record *r, connect_connector *
 					      RD_KAFKA_V_OPAQUE(r->opaque), RD_KAFKA_V_END);
 		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
 			return BROOK_OK;
+		if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+			if (r->hdrs)
+				rd_kafka_headers_destroy(r->hdrs);
+			return CONNECT_TOO_LARGE;
+		}
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 			snprintf(f->msg, sizeof f->msg, "cannot produce to %s: %s", r->topic,
 				 rd_kafka_err2str(e));
@@ -223,6 +228,16 @@ int connect_produce(rd_kafka_t *rk, const connect_record *r, connect_connector *
 	if (r->hdrs)
 		rd_kafka_headers_destroy(r->hdrs);
 	return BROOK_ERR;
+}
+
+void connect_too_large(rd_kafka_t *rk, const connect_record *r, char *why, size_t whylen)
+{
+	char max[32] = "?";
+	size_t n = sizeof max;
+	rd_kafka_conf_get(rd_kafka_conf(rk), "message.max.bytes", max, &n);
+	snprintf(why, whylen, "the record is larger than a Kafka record may be here: key %zu + "
+		 "value %zu bytes, over the producer's message.max.bytes (%s)", r->klen, r->vlen,
+		 max);
 }
 
 /* ---- retrying sessions ---- */

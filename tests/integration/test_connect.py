@@ -520,6 +520,21 @@ class TestConnect(ConnectStackTest):
             c.wait_for_log(r"public\.people at LSN [0-9A-F]+/[0-9A-F]+ .*dead-letter",
                            timeout=10)
 
+            # A change larger than any Kafka record (the producer's message.max.bytes)
+            # can never be written: dead-lettered with its key and the reason but no
+            # value (the envelope is as large), and the change after it, in the same
+            # transaction, still arrives.
+            self.sql("BEGIN; INSERT INTO people VALUES (10, repeat('x', 1100000), 1, true, "
+                     "NULL); INSERT INTO people VALUES (11, 'after', 1, true, NULL); COMMIT")
+            topic.wait(lambda r: len(r) >= 6, what="the change after the large one")
+            self.assertEqual([k["id"] for k, _ in topic.records[5:]], [11])
+            dlq.wait(lambda r: len(r) >= 2, what="the large change's dead letter")
+            self.assertEqual(dlq.records[1], ({"id": 10}, None))
+            headers = dict(dlq.messages[1].headers)
+            self.assertEqual(headers["__connect.errors.stage"], b"KAFKA_PRODUCE")
+            self.assertIn(b"message.max.bytes", headers["__connect.errors.exception.message"])
+            self.assertEqual(headers["__connect.errors.topic"], b"t6.public.people")
+
             # Subjects <topic>-key and <topic>-value, and the ids the records carry.
             with urllib.request.urlopen(url + "/subjects", timeout=30) as r:
                 subjects = json.loads(r.read())
