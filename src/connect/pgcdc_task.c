@@ -80,6 +80,7 @@
 #define COMP		   "connect"
 #define POLL_MS		   100
 #define FLUSH_TIMEOUT_MS   30000
+#define PROGRESS_MS	   60000 /* a session streaming this long made progress */
 #define DEFAULT_REGISTRY   "http://127.0.0.1:8081"
 
 typedef struct pgcdc_cfg {
@@ -123,6 +124,7 @@ typedef struct session {
 	uint32_t *warned; /* relation ids whose unknown column types were reported */
 	size_t nwarned;
 	uint64_t produced;
+	uint64_t acked; /* transactions acknowledged to PostgreSQL */
 } session;
 
 /* ---- configuration ---- */
@@ -284,8 +286,10 @@ static void txq_advance(session *s)
 {
 	while (!s->fail.failed && s->len > 0 && s->q[s->head].committed &&
 	       s->q[s->head].outstanding == 0) {
-		if (s->q[s->head].end_lsn && s->cdc)
+		if (s->q[s->head].end_lsn && s->cdc) {
 			pg_cdc_ack(s->cdc, s->q[s->head].end_lsn);
+			s->acked++;
+		}
 		s->head++;
 		s->len--;
 		s->seq_head++;
@@ -674,7 +678,8 @@ static int session_run(connect_connector *c, pgcdc_cfg *cfg, bool *progressed, c
 	}
 	if (!streamed)
 		state_set_streamed(c, true);
-	*progressed = true;
+	*progressed = true; /* the snapshot, when there was one, is delivered */
+	int64_t t_stream = brook_mono_ms();
 	brook_info(COMP, "connector %s: streaming from slot %s (publication %s)", c->name,
 		   cfg->slot, cfg->publication);
 	while (!connect_task_yield(c)) {
@@ -682,6 +687,9 @@ static int session_run(connect_connector *c, pgcdc_cfg *cfg, bool *progressed, c
 		rd_kafka_poll(s.rk, 0);
 		if (s.fail.failed) {
 			snprintf(err, errlen, "%s", s.fail.msg);
+			/* Progress: it acknowledged something, or it streamed a while (an idle
+			 * slot); a change that fails every session at once is no progress. */
+			*progressed = s.acked > 0 || brook_mono_ms() - t_stream >= PROGRESS_MS;
 			rc = BROOK_ERR;
 			goto out;
 		}

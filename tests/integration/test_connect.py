@@ -388,6 +388,33 @@ class TestConnect(ConnectStackTest):
         self.assertEqual(c.call("DELETE", "/connectors/down")[0], 204)
         self.assertEqual(c.call("GET", "/connectors/down/status")[0], 404)
 
+    def test_3b_a_change_the_broker_refuses_every_time_fails_the_task(self):
+        # The topic takes batches of at most 200 bytes: every session fails on the same
+        # change without acknowledging anything. That is no progress, so the task ends
+        # FAILED with the broker's reason after errors.retry.max sessions instead of
+        # retrying forever.
+        from kafka import KafkaAdminClient
+        from kafka.admin import NewTopic
+        admin = KafkaAdminClient(bootstrap_servers=self.broker.bootstrap)
+        try:
+            admin.create_topics([NewTopic("t3b.public.tiny", 1, 1,
+                                          topic_configs={"max.message.bytes": "200"})])
+        finally:
+            admin.close()
+        self.sql("CREATE TABLE tiny (id int PRIMARY KEY, v text)")
+        c = self.connect
+        cfg = self.connector_config("t3b", "brook_t3b", **{
+            "table.include.list": "public.tiny", "errors.retry.max": "3",
+            "errors.retry.backoff.max.ms": "200"})
+        st, body = c.call("PUT", "/connectors/tiny/config", cfg)
+        self.assertEqual(st, 201, body)
+        c.wait_state("tiny", "RUNNING")
+        c.wait_for_log(r"connector tiny: streaming from slot", timeout=30)
+        self.sql("INSERT INTO tiny VALUES (1, repeat('y', 1000))")
+        status = c.wait_state("tiny", "FAILED", timeout=90)
+        self.assertIn("too large", status["tasks"][0]["trace"].lower())
+        self.assertEqual(c.call("DELETE", "/connectors/tiny")[0], 204)
+
     def test_4_slot_dropped_behind_its_back_is_recreated_and_resnapshotted(self):
         c = self.connect
         self.sql("CREATE TABLE gone (id int PRIMARY KEY, v text)")
