@@ -9,9 +9,10 @@
  *             records run out);
  *   process   per record, on stream.threads threads (each a share of the batch, with
  *             its own arena and parser): decode (Avro through the registry, or JSON), unwrap the
- *             payload field, evaluate event_time, the where filter and every column;
- *             a record failing any step becomes a dead letter with its stage (DECODE,
- *             MAP) and reason;
+ *             payload field, evaluate event_time, the where filter and every column,
+ *             and bind the row to the sink's INSERT, packed (sink.h stream_sink_pack:
+ *             bound while its values are in this thread's cache); a record failing any
+ *             step becomes a dead letter with its stage (DECODE, MAP, SINK) and reason;
  *   write     the rows through the sink (sink.h): every row is acknowledged or failed
  *             for good (a dead letter, stage SINK); while the store is unreachable
  *             the sink retries with back-off and nothing moves;
