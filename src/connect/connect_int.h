@@ -107,11 +107,16 @@ typedef struct connect_producer_opts {
 	void *opaque;		     /* the delivery report's and the log's opaque */
 	void (*on_delivery)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 	const char *what; /* the configuration error's "<what> setting ..." */
+	/* The topics it will write: `topic`, or when NULL every topic named
+	 * "<topic_prefix>.*" (both NULL: unknown). Their partitions size its queue. */
+	const char *topic, *topic_prefix;
 } connect_producer_opts;
 
 /* An idempotent (acks=all) producer, returned once the broker answered a metadata request
  * (asked in short steps; NULL when it did not within broker_timeout_ms or c must yield).
- * mdp: NULL, or gets the metadata of every topic (yours: rd_kafka_metadata_destroy()). */
+ * mdp: NULL, or gets the metadata of every topic (yours: rd_kafka_metadata_destroy()).
+ * Its queue holds two batches per partition of its topics, at most 16 MB (librdkafka
+ * keeps one request in flight per partition, see task_common.c). */
 rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_opts *o,
 				 const struct rd_kafka_metadata **mdp, char *err, size_t errlen);
 /* Purges what is queued or in flight (f becomes failed: nothing purged is acknowledged),

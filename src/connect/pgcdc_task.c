@@ -583,6 +583,8 @@ static rd_kafka_t *producer_new(session *s, char *err, size_t errlen)
 		.opaque = s,
 		.on_delivery = on_delivery,
 		.what = "producer",
+		.topic = s->cfg->topic,
+		.topic_prefix = s->cfg->topic ? NULL : s->cfg->prefix,
 	};
 	return connect_producer_new(s->c, &o, NULL, err, errlen);
 }

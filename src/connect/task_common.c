@@ -116,27 +116,31 @@ char *connect_topic_name(const char *topic, const char *prefix, const char *sche
 
 /* ---- librdkafka clients ---- */
 
-rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_opts *o,
-				 const struct rd_kafka_metadata **mdp, char *err, size_t errlen)
+/* librdkafka (2.0 to at least 2.15) caps an idempotent producer's in-flight requests per
+ * partition at 5 minus the *messages* in flight: one request at a time. While it waits, a
+ * queued batch older than linger.ms makes its broker thread spin on poll(0) (a third of
+ * a core under load). So the queue holds about two batches (1 MB each) per partition, one
+ * in flight and one filling, and linger.ms is longer than a produce round trip under
+ * load; batches still leave full or, at low rates, after 50 ms. A deeper queue only
+ * holds batches longer (and spins); a shallower one leaves partitions idle.
+ * queue.buffering.max.kbytes also bounds memory: produce() waits (QUEUE_FULL) beyond it. */
+#define QUEUE_KB_PER_PARTITION 2048
+#define QUEUE_MAX_PARTITIONS 8
+
+static rd_kafka_t *producer_create(connect_connector *c, const connect_producer_opts *o,
+				   int partitions, char *err, size_t errlen)
 {
-	char e[512], client_id[256];
+	char e[512], client_id[256], queue_kb[24];
 	snprintf(client_id, sizeof client_id, "brook-connect-%s", c->name);
+	snprintf(queue_kb, sizeof queue_kb, "%d", QUEUE_KB_PER_PARTITION * partitions);
 	const char *const kv[] = {
 		"bootstrap.servers", o->cfg->bootstrap,
 		"client.id", client_id,
 		"enable.idempotence", "true",
 		"acks", "all",
-		/* librdkafka (2.0 to at least 2.15) caps an idempotent producer's in-flight
-		 * requests per partition at 5 minus the *messages* in flight: one request at a
-		 * time. While it waits, a queued batch older than linger.ms makes its broker
-		 * thread spin on poll(0) (a third of a core under load). So the queue holds
-		 * about two batches (one in flight, one filling) and linger.ms is longer than
-		 * a produce round trip under load; batches still leave full (1 MB) or after
-		 * 50 ms at low rates. queue.buffering.max.kbytes also bounds memory:
-		 * produce() waits (QUEUE_FULL) beyond it. */
 		"linger.ms", "50",
 		"message.timeout.ms", o->cfg->msg_timeout_ms,
-		"queue.buffering.max.kbytes", "2048",
+		"queue.buffering.max.kbytes", queue_kb,
 		NULL,
 	};
 	rd_kafka_conf_t *conf = brook_kafka_conf(kv, o->opaque, o->what, err, errlen);
@@ -147,15 +151,57 @@ rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_op
 	if (!rk) {
 		snprintf(err, errlen, "cannot create the producer: %s", e);
 		rd_kafka_conf_destroy(conf);
-		return NULL;
 	}
+	return rk;
+}
+
+/* The most partitions of o's topics in md (1 when none exists yet), capped. */
+static int topic_partitions(const connect_producer_opts *o, const struct rd_kafka_metadata *md)
+{
+	int most = 1;
+	size_t plen = o->topic_prefix ? strlen(o->topic_prefix) : 0;
+	for (int i = 0; i < md->topic_cnt; i++) {
+		const char *t = md->topics[i].topic;
+		bool ours = o->topic ? !strcmp(t, o->topic)
+				     : o->topic_prefix && !strncmp(t, o->topic_prefix, plen) &&
+					   t[plen] == '.';
+		if (ours && md->topics[i].partition_cnt > most)
+			most = md->topics[i].partition_cnt;
+	}
+	return most < QUEUE_MAX_PARTITIONS ? most : QUEUE_MAX_PARTITIONS;
+}
+
+/* The partitions of topic, asked for by name: a producer's metadata request creates a
+ * missing topic (when the broker auto-creates topics), as its first record would. */
+static int fixed_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
+	rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+	const struct rd_kafka_metadata *md = NULL;
+	int n = 1;
+	if (t && !rd_kafka_metadata(rk, 0, t, &md, timeout_ms) && md->topic_cnt == 1 &&
+	    !md->topics[0].err && md->topics[0].partition_cnt > 1)
+		n = md->topics[0].partition_cnt;
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	if (t)
+		rd_kafka_topic_destroy(t);
+	return n < QUEUE_MAX_PARTITIONS ? n : QUEUE_MAX_PARTITIONS;
+}
+
+rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_opts *o,
+				 const struct rd_kafka_metadata **mdp, char *err, size_t errlen)
+{
+	rd_kafka_t *rk = producer_create(c, o, 1, err, errlen);
+	if (!rk)
+		return NULL;
 	/* Is the broker there? Asked in short steps so that a stop is not held up. */
+	bool all = mdp || o->topic || o->topic_prefix;
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_resp_err_t me = RD_KAFKA_RESP_ERR__TIMED_OUT;
 	int64_t deadline = brook_mono_ms() + o->cfg->broker_timeout_ms;
 	int step = o->cfg->broker_timeout_ms < 500 ? (int)o->cfg->broker_timeout_ms : 500;
 	while (!connect_task_yield(c) && brook_mono_ms() < deadline) {
-		me = rd_kafka_metadata(rk, mdp ? 1 : 0, NULL, &md, step);
+		me = rd_kafka_metadata(rk, all ? 1 : 0, NULL, &md, step);
 		if (me != RD_KAFKA_RESP_ERR__TIMED_OUT && me != RD_KAFKA_RESP_ERR__TRANSPORT)
 			break;
 		if (me == RD_KAFKA_RESP_ERR__TRANSPORT)
@@ -166,6 +212,17 @@ rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_op
 			 rd_kafka_err2str(me));
 		rd_kafka_destroy(rk);
 		return NULL;
+	}
+	int parts = all ? topic_partitions(o, md) : 1;
+	if (o->topic && parts == 1)
+		parts = fixed_topic_partitions(rk, o->topic, step);
+	if (parts > 1) { /* a queue for that many partitions: a new producer, sized so */
+		rd_kafka_destroy(rk);
+		rk = producer_create(c, o, parts, err, errlen);
+		if (!rk) {
+			rd_kafka_metadata_destroy(md);
+			return NULL;
+		}
 	}
 	if (mdp)
 		*mdp = md;
