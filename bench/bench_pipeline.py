@@ -5,7 +5,8 @@ tutorial's own approach measured in the same run.
   ready       time from `brook up` to its ready line: first start (initdb included)
               and a restart on the same data dir
   sustained   N users COPYed into staging.raw_users as fast as SESSIONS concurrent psql
-              sessions can (default 2: one session waits for each commit's WAL flush),
+              sessions can (default 4: each session waits for its commits' WAL flush,
+              and with 2 the COPY itself, not the pipeline, was the limit),
               in transactions of TXN users (default 1,000; the scheduler stages one API
               batch per transaction); time from the first COPY until the last row is
               acknowledged by the store (the stream job's records_out): staging insert →
@@ -29,6 +30,7 @@ Usage: bench_pipeline.py [--records N] [--txn TXN] [--sessions K] [--baseline-re
 Environment: BROOK_BIN (default build/brook).
 """
 import argparse
+import glob
 import json
 import os
 import subprocess
@@ -174,6 +176,38 @@ class RssSampler(threading.Thread):
             time.sleep(0.2)
 
 
+def cpu_seconds(up):
+    """{part: CPU seconds} of each of up's children with its whole process tree (the
+    postgres part includes PostgreSQL's postmaster, backends and their exited children,
+    the COPY sessions' backends among them): utime + stime + the reaped children's
+    cutime + cstime, from /proc."""
+    hz = os.sysconf("SC_CLK_TCK")
+    stats, kids = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                f_ = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(d)] = sum(int(x) for x in f_[11:15]) / hz
+        kids.setdefault(int(f_[1]), []).append(int(d))
+
+    def tree(pid):
+        return stats.get(pid, 0.0) + sum(tree(k) for k in kids.get(pid, []))
+    out = {part: tree(pid) for part, pid in up.child_pids().items()}
+    # pg_ctl detaches the postmaster: found through its pid file.
+    for pidfile in glob.glob(os.path.join(up.data_dir, "**", "postmaster.pid"),
+                             recursive=True):
+        try:
+            with open(pidfile) as f:
+                out["postgres"] = out.get("postgres", 0.0) + tree(int(f.readline()))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
 def wait_out(port, target, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -230,7 +264,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=200000)
     ap.add_argument("--txn", type=int, default=1000)
-    ap.add_argument("--sessions", type=int, default=2)
+    ap.add_argument("--sessions", type=int, default=4)
     ap.add_argument("--baseline-records", type=int, default=10000)
     ap.add_argument("--duration", type=int, default=20)
     args = ap.parse_args()
@@ -332,6 +366,7 @@ def staging_to_store(up, template, first, n, txn, sessions, out_before, what):
             psqls[k].copy(text)
         psqls[k].close()
     feeders = [threading.Thread(target=feed, args=(k,)) for k in range(sessions)]
+    cpu0 = cpu_seconds(up)
     t0 = time.monotonic()
     for f in feeders:
         f.start()
@@ -339,10 +374,17 @@ def staging_to_store(up, template, first, n, txn, sessions, out_before, what):
         f.join()
     t_staged = time.monotonic()
     t_done = wait_out(up.ports["stream"], out_before + n, 600)
+    cpu1 = cpu_seconds(up)
     rate = n / (t_done - t0)
     print("%s: %d users (transactions of %d, %d session(s)) staging -> store in %.2f s = "
           "%.0f users/s (COPY took %.2f s)" % (what, n, txn, sessions, t_done - t0, rate,
                                                t_staged - t0))
+    used = {p: cpu1[p] - cpu0.get(p, 0.0) for p in cpu1}
+    total = sum(used.values())
+    print("  CPU per user: %s; total %.1f us (%.0f %% of %d cores busy)" % (
+        ", ".join("%s %.1f us" % (p, 1e6 * c / n) for p, c in
+                  sorted(used.items(), key=lambda kv: -kv[1]) if c >= 0.01),
+        1e6 * total / n, 100 * total / (t_done - t0) / os.cpu_count(), os.cpu_count()))
     return rate
 
 
