@@ -155,20 +155,18 @@ static rd_kafka_t *producer_create(connect_connector *c, const connect_producer_
 	return rk;
 }
 
-/* The most partitions of o's topics in md (1 when none exists yet), capped. */
-static int topic_partitions(const connect_producer_opts *o, const struct rd_kafka_metadata *md)
+/* The most partitions among the topics named "<prefix>.*" in md (1 when none exists). */
+static int prefix_partitions(const char *prefix, const struct rd_kafka_metadata *md)
 {
 	int most = 1;
-	size_t plen = o->topic_prefix ? strlen(o->topic_prefix) : 0;
+	size_t plen = strlen(prefix);
 	for (int i = 0; i < md->topic_cnt; i++) {
 		const char *t = md->topics[i].topic;
-		bool ours = o->topic ? !strcmp(t, o->topic)
-				     : o->topic_prefix && !strncmp(t, o->topic_prefix, plen) &&
-					   t[plen] == '.';
-		if (ours && md->topics[i].partition_cnt > most)
+		if (!strncmp(t, prefix, plen) && t[plen] == '.' &&
+		    md->topics[i].partition_cnt > most)
 			most = md->topics[i].partition_cnt;
 	}
-	return most < QUEUE_MAX_PARTITIONS ? most : QUEUE_MAX_PARTITIONS;
+	return most;
 }
 
 /* The partitions of topic, asked for by name: a producer's metadata request creates a
@@ -185,7 +183,7 @@ static int fixed_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout
 		rd_kafka_metadata_destroy(md);
 	if (t)
 		rd_kafka_topic_destroy(t);
-	return n < QUEUE_MAX_PARTITIONS ? n : QUEUE_MAX_PARTITIONS;
+	return n;
 }
 
 rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_opts *o,
@@ -195,7 +193,7 @@ rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_op
 	if (!rk)
 		return NULL;
 	/* Is the broker there? Asked in short steps so that a stop is not held up. */
-	bool all = mdp || o->topic || o->topic_prefix;
+	bool all = mdp || (!o->topic && o->topic_prefix);
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_resp_err_t me = RD_KAFKA_RESP_ERR__TIMED_OUT;
 	int64_t deadline = brook_mono_ms() + o->cfg->broker_timeout_ms;
@@ -213,9 +211,13 @@ rd_kafka_t *connect_producer_new(connect_connector *c, const connect_producer_op
 		rd_kafka_destroy(rk);
 		return NULL;
 	}
-	int parts = all ? topic_partitions(o, md) : 1;
-	if (o->topic && parts == 1)
+	int parts = 1;
+	if (o->topic)
 		parts = fixed_topic_partitions(rk, o->topic, step);
+	else if (o->topic_prefix)
+		parts = prefix_partitions(o->topic_prefix, md);
+	if (parts > QUEUE_MAX_PARTITIONS)
+		parts = QUEUE_MAX_PARTITIONS;
 	if (parts > 1) { /* a queue for that many partitions: a new producer, sized so */
 		rd_kafka_destroy(rk);
 		rk = producer_create(c, o, parts, err, errlen);
