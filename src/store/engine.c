@@ -689,12 +689,6 @@ static int flush_sync(store_engine *e, char *err, size_t errlen)
 
 /* ---- compaction ---- */
 
-/*
- * Merges every sstable present when it starts into one (see PURGING). Runs on the
- * compactor without the lock; swaps the sstable set under the write lock at the end.
- * `automatic`: only if the threshold is still reached (a flush may have asked while
- * this thread was busy with a compaction that covered it).
- */
 static int size_cmp(const void *a, const void *b)
 {
 	uint64_t x = store_sstable_file_bytes(*(store_sstable *const *)a);
@@ -732,7 +726,13 @@ static size_t pick_tier(const store_engine *e, store_sstable **ssts, size_t n)
 	return 0;
 }
 
-/* Merges a size tier (automatic) or every sstable (store_engine_compact). */
+/*
+ * Merges into one sstable either a size tier of the sstables present when it starts
+ * (`automatic`: only if a tier still has compact_threshold of them; a flush may have
+ * asked while this thread was busy with a compaction that covered it), or all of them
+ * (store_engine_compact). Only a merge of all of them purges (see PURGING). Runs on the
+ * compactor without the lock; swaps the sstable set under the write lock at the end.
+ */
 static int compact(store_engine *e, int automatic, char *err, size_t errlen)
 {
 	pthread_rwlock_rdlock(&e->lock);
