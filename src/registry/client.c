@@ -456,22 +456,6 @@ int sr_serialize(sr_client *c, const char *subject, const avro_schema *schema,
 	return sr_serialize_id(id, schema, value, out, e);
 }
 
-/* The framing and the writer schema of a message: the part both deserializers share. */
-static int sr_unframe(sr_client *c, const uint8_t *bytes, size_t len, uint32_t *wid,
-		      const avro_schema **writer, const uint8_t **payload, size_t *n, sr_error *e)
-{
-	char err[512];
-	if (avro_confluent_unframe(bytes, len, wid, payload, n, err, sizeof err) != BROOK_OK) {
-		sr_fail(e, 0, 0, "not a Confluent Avro message: %s", err);
-		return BROOK_ERR;
-	}
-	if (*wid > INT32_MAX) {
-		sr_fail(e, 0, 0, "schema id %u in the message is out of range", *wid);
-		return BROOK_ERR;
-	}
-	return sr_schema_by_id(c, (int32_t)*wid, writer, e);
-}
-
 int sr_deserialize_jdoc(sr_client *c, const uint8_t *bytes, size_t len, const avro_schema *reader,
 			brook_arena *a, const brook_jnode **out, int32_t *id, sr_error *e)
 {
@@ -481,7 +465,15 @@ int sr_deserialize_jdoc(sr_client *c, const uint8_t *bytes, size_t len, const av
 	const uint8_t *payload;
 	size_t n;
 	*out = NULL;
-	if (sr_unframe(c, bytes, len, &wid, &writer, &payload, &n, e) != BROOK_OK)
+	if (avro_confluent_unframe(bytes, len, &wid, &payload, &n, err, sizeof err) != BROOK_OK) {
+		sr_fail(e, 0, 0, "not a Confluent Avro message: %s", err);
+		return BROOK_ERR;
+	}
+	if (wid > INT32_MAX) {
+		sr_fail(e, 0, 0, "schema id %u in the message is out of range", wid);
+		return BROOK_ERR;
+	}
+	if (sr_schema_by_id(c, (int32_t)wid, &writer, e) != BROOK_OK)
 		return BROOK_ERR;
 	if (avro_decode_jdoc(writer, reader, payload, n, a, out, err, sizeof err) != BROOK_OK) {
 		sr_fail(e, 0, 0, "cannot decode a message written with schema %u: %s", wid, err);
