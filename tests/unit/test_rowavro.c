@@ -411,6 +411,22 @@ static void test_mapping(void **state)
 	rowavro_free(ra);
 }
 
+/* What an encoder left in b (which held "hdr00"): the value decoded with s when it
+ * succeeded and wrote one, else NULL; an error or nothing written leaves b as it was. */
+static json_t *encoded_datum(int rc, bool has, brook_buf *b, const avro_schema *s)
+{
+	json_t *v = NULL;
+	if (rc == BROOK_OK && has)
+		v = decode_same(s, b, 5);
+	else
+		assert_int_equal(b->len, 5);
+	assert_memory_equal(b->data, "hdr00", 5);
+	if (rc != BROOK_OK)
+		assert_false(has);
+	brook_buf_release(b);
+	return v;
+}
+
 /* The change's value through rowavro_encode_value, decoded with t->value_schema (NULL
  * when there is none); errors must leave the buffer as it was. */
 static int value_datum(const rowavro *ra, const rowavro_table *t, const pg_cdc_change *ch,
@@ -419,16 +435,8 @@ static int value_datum(const rowavro *ra, const rowavro_table *t, const pg_cdc_c
 	brook_buf b = BROOK_BUF_INIT;
 	bool has = true;
 	brook_buf_puts(&b, "hdr00");
-	*v = NULL;
 	int rc = rowavro_encode_value(ra, t, ch, so, &b, &has, err, errlen);
-	if (rc == BROOK_OK && has)
-		*v = decode_same(t->value_schema, &b, 5);
-	else
-		assert_int_equal(b.len, 5);
-	assert_memory_equal(b.data, "hdr00", 5);
-	if (rc != BROOK_OK)
-		assert_false(has);
-	brook_buf_release(&b);
+	*v = encoded_datum(rc, has, &b, t->value_schema);
 	return rc;
 }
 
@@ -439,16 +447,8 @@ static int key_datum(const rowavro_table *t, const pg_cdc_change *ch, json_t **k
 	brook_buf b = BROOK_BUF_INIT;
 	bool has = true;
 	brook_buf_puts(&b, "hdr00");
-	*k = NULL;
 	int rc = rowavro_encode_key(t, ch, &b, &has, err, errlen);
-	if (rc == BROOK_OK && has)
-		*k = decode_same(t->key_schema, &b, 5);
-	else
-		assert_int_equal(b.len, 5);
-	assert_memory_equal(b.data, "hdr00", 5);
-	if (rc != BROOK_OK)
-		assert_false(has);
-	brook_buf_release(&b);
+	*k = encoded_datum(rc, has, &b, t->key_schema);
 	return rc;
 }
 
