@@ -63,18 +63,49 @@ static bool u8_cont(unsigned char b)
 	return (b & 0xC0) == 0x80;
 }
 
-/* One character at a time, with the second byte's range picked by the first (RFC 3629's
- * table: E0 A0..BF, ED 80..9F, F0 90..BF, F4 80..8F exclude overlong forms, surrogates
- * and code points past U+10FFFF), and ASCII runs eight bytes at a time. Each case is a
- * short straight line, so mostly two-byte text (Cyrillic, Greek) costs about as little
- * as ASCII does. */
+/* RFC 3629's table: the second byte's range is picked by the first (E0 A0..BF, ED 80..9F,
+ * F0 90..BF, F4 80..8F exclude overlong forms, surrogates and code points past U+10FFFF).
+ * Each case is a short straight line, so mostly two-byte text (Cyrillic, Greek) costs
+ * about as little as ASCII does. */
+size_t brook_utf8_char(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	if (n == 0)
+		return 0;
+	unsigned c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return n >= 2 && u8_cont(s[1]) ? 2 : 0;
+	unsigned lo = 0x80, hi = 0xBF;
+	size_t k;
+	if (c >= 0xE0 && c <= 0xEF) {
+		k = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		k = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (n < k || s[1] < lo || s[1] > hi || !u8_cont(s[2]) || (k == 4 && !u8_cont(s[3])))
+		return 0;
+	return k;
+}
+
+/* ASCII runs eight bytes at a time, other characters one by one. */
 bool brook_utf8_valid(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	size_t i = 0;
 	while (i < n) {
-		unsigned c = s[i];
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			i++;
 			while (i + 8 <= n) {
 				uint64_t w;
@@ -85,31 +116,8 @@ bool brook_utf8_valid(const void *p, size_t n)
 			}
 			continue;
 		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			if (i + 1 >= n || !u8_cont(s[i + 1]))
-				return false;
-			i += 2;
-			continue;
-		}
-		unsigned lo = 0x80, hi = 0xBF;
-		size_t k;
-		if (c >= 0xE0 && c <= 0xEF) {
-			k = 3;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 4;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else {
-			return false;
-		}
-		if (n - i < k || s[i + 1] < lo || s[i + 1] > hi || !u8_cont(s[i + 2]) ||
-		    (k == 4 && !u8_cont(s[i + 3])))
+		size_t k = brook_utf8_char(s + i, n - i);
+		if (k == 0)
 			return false;
 		i += k;
 	}

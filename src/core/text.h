@@ -23,5 +23,8 @@ size_t brook_edit_distance(const char *a, const char *b);
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
 bool brook_utf8_valid(const void *p, size_t n);
+/* The byte length (1-4) of the strict UTF-8 character that p[0..n) starts with; 0 when
+ * it is not one (or n is 0). */
+size_t brook_utf8_char(const void *p, size_t n);
 
 #endif
