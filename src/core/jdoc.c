@@ -1,58 +1,46 @@
 /*
- * jdoc.c — JSON text to an arena DOM with yajl's SAX parser; jansson trees to the same
- * and back.
+ * jdoc.c — JSON text to an arena DOM (a recursive-descent parser); jansson trees to the
+ * same and back.
  *
- * Design: yajl calls back once per token. Scalars become a node at once. Containers
- * have a member count unknown until they close, so the parser keeps one scratch vector
- * of pending members (key, value) shared by all open containers, like an operand stack:
- * a frame per open container remembers where its members start; at end_map/end_array
- * the members are copied into exact-size arena arrays, the vector is cut back to the
- * frame's start and the container's node becomes a member of its parent (or the root).
- * The vector and the frames belong to the brook_jdoc_parser and survive parses, so a
- * warm parser never calls malloc itself; yajl allocates its handle per parse (yajl 2
- * cannot reset a handle that completed).
+ * Why not a library's parser: the stream parses one ~1.1 KB payload per record and
+ * keeps a dozen of its ~60 values. yajl, which this file used before, tokenizes every
+ * byte (~300 MB/s here) and calls back for every token, dropped or not: 45 % of the
+ * stream's CPU. jansson builds a hashed tree with a malloc per node (4× slower still).
+ * Here a dropped value is only syntax-checked, its strings skipped eight bytes at a time.
+ * bench/bench_jdoc measures both parses against jansson; fuzz_jdoc checks this parser
+ * against jansson, byte for byte.
  *
- * What yajl lets through and we refuse (see jdoc.h for the contract):
- *   - \f and \v as whitespace, NUL bytes: refused up front (they can be nowhere in a
- *     JSON text, strings included);
- *   - UTF-8: yajl's own check accepts overlong forms, encoded surrogates and code
- *     points past U+10FFFF, so it is off and brook_utf8_valid() checks every decoded string;
- *   - lone surrogate escapes: yajl turns "\ud800x" into "?" and pairs a high surrogate
- *     with any following \u; surrogates_ok() scans the raw text, from one backslash
- *     to the next (memchr: one fast pass over a text with no escapes);
- *   - a string left unterminated after the top-level value: everything after the
- *     value's end (top_end) must be whitespace.
- * Callbacks return 0 to stop yajl (yajl_status_client_canceled) after setting p->what.
+ * Design: one function per grammar rule; recursion is bounded by BROOK_JDOC_MAX_DEPTH.
+ * Every read is checked against the end of the text (which need not be NUL-terminated).
+ * The members of open objects and arrays go on one scratch vector shared by all of
+ * them, like an operand stack: a container remembers where its members start, and when
+ * it closes they are copied into exact-size arena arrays and the vector is cut back. The
+ * vector belongs to the brook_jdoc_parser and survives parses, so a warm parser
+ * allocates only from the arena.
  *
- * Projection (jdoc.h): a brook_jproj is a tree of pnode, one per key on a kept path,
- * each node's children in one array (a handful: linear lookup comparing the length and
- * the first 8 bytes as a word before the rest). Each open container's frame holds the
- * pnode that projects it (fproj), NULL meaning "keep everything below" (no projection,
- * a whole kept value, any array). States of a parse:
- *   keeping  -- the normal callbacks; in an object with a pnode, cb_key looks the key
- *               up: found, the value's pnode is the child (NULL when the child is a
- *               path's end) and the key is checked and copied as in a full parse; not
- *               found, the parser enters
- *   dropping -- (p->dropping, p->sdepth = open containers inside the dropped value)
- *               every callback returns at once, except that start_map/start_array still
- *               enforce BROOK_JDOC_MAX_DEPTH (p->depth + p->sdepth) and count sdepth up,
- *               end_map/end_array count it down; a scalar at sdepth 0 or the end that
- *               brings sdepth back to 0 returns to keeping.
- * Unpaired surrogate escapes: a full parse scans the whole text once at the end; a
- * projected one scans the raw text of each kept string and key (found backwards from its
- * closing quote, which yajl has just consumed) and reports the first bad one at the end,
- * like the full parse, so syntax errors still come first.
+ * Strings: scan() finds the closing quote, checking the escapes' syntax, refusing control
+ * characters and, for a kept string, checking UTF-8 character by character; runs of
+ * plain ASCII go eight bytes at a time. A kept string is then copied into the arena, its
+ * escapes decoded by decode() (a decoded string is never longer than its text), which
+ * pairs surrogate escapes. Errors are the first in the text's order, except that within
+ * one string the scan's come before an unpaired surrogate's.
+ *
+ * Projection (jdoc.h): every rule takes `keep`; a dropped value (keep false) makes no
+ * node, copies nothing and checks syntax and depth only, through the same code, so its
+ * syntax errors are the full parse's. value() takes the pnode that projects an object
+ * (NULL: keep it whole). In a projected object each key is scanned without UTF-8 checks
+ * and looked up (decoded into the parser's key buffer first when it has escapes); a kept
+ * key is then scanned again with them, like any kept string. A projection is a tree of
+ * pnode, one per key on a kept path, each node's children in one array (a handful:
+ * linear lookup comparing the length and the first 8 bytes as a word before the rest).
  */
 #include "core/jdoc.h"
 
-#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <yajl/yajl_parse.h>
 
 #include "core/mem.h"
 #include "core/text.h"
@@ -73,110 +61,266 @@ struct pnode {
 	bool whole; /* the end of a kept path: keep the value whole */
 };
 
+struct brook_jdoc_parser {
+	member *st; /* pending members of all open containers */
+	size_t nst, cap;
+	char *kbuf; /* a projected object's key with escapes, decoded for the lookup */
+	size_t kcap;
+	/* the parse under way */
+	const unsigned char *text, *q, *end; /* q: the next byte to read */
+	brook_arena *a;
+	const char *what; /* the first error, at byte offset `off` */
+	size_t off;
+};
+
 struct brook_jproj {
 	pnode root; /* root.whole: the whole document */
 };
 
-struct brook_jdoc_parser {
-	member *st; /* pending members of all open containers */
-	size_t nst, cap;
-	size_t frame[BROOK_JDOC_MAX_DEPTH]; /* where each open container's members start */
-	bool is_obj[BROOK_JDOC_MAX_DEPTH];
-	const char *fkey[BROOK_JDOC_MAX_DEPTH]; /* each open container's own key */
-	size_t fkn[BROOK_JDOC_MAX_DEPTH];
-	const pnode *fproj[BROOK_JDOC_MAX_DEPTH]; /* what projects it; NULL: keep all */
-	int depth;
-	const pnode *vproj; /* projects the next value when it is an object */
-	bool projected;     /* kept strings get their own surrogate check */
-	bool dropping;      /* inside a dropped value */
-	int sdepth;         /* open containers inside the dropped value */
-	const char *text;
-	size_t surr_bad; /* first unpaired surrogate escape in a kept string; SIZE_MAX none */
-	const char *key; /* the key of the next member (objects) */
-	size_t kn;
-	brook_arena *a;
-	yajl_handle h;
-	const brook_jnode *root;
-	size_t top_end; /* byte offset just past the top-level value */
-	size_t len;
-	bool finishing;   /* inside yajl_complete_parse: offsets are not the text's */
-	const char *what; /* our own error, when a callback stopped yajl */
-	size_t what_off;
-};
+typedef const brook_jnode *val; /* a rule's result: NULL after an error */
 
-/* ---- checks yajl does not make ------------------------------------------------------- */
+/* What a dropped value returns (any non-NULL pointer would do). */
+static const brook_jnode dropped = {.type = BROOK_J_NULL};
 
-/* What "\uXXXX" at s[i] is: 1 a high surrogate, 2 a low one, 0 anything else (another
- * escape, or not an escape). Only called on text yajl accepted, whose \u escapes have four
- * hex digits, so two digits tell: D8-DB high, DC-DF low. */
-static int surrogate_at(const char *s, size_t n, size_t i)
+/* ---- errors ---------------------------------------------------------------------------- */
+
+static val fail_at(brook_jdoc_parser *p, const unsigned char *at, const char *what)
 {
-	if (i > n || n - i < 6 || s[i] != '\\' || s[i + 1] != 'u' || (s[i + 2] | 0x20) != 'd')
-		return 0;
-	int c = s[i + 3] | 0x20; /* digits keep their value, letters become lower case */
-	if (c == '8' || c == '9' || c == 'a' || c == 'b')
-		return 1;
-	return c >= 'c' && c <= 'f' ? 2 : 0;
+	if (!p->what) {
+		p->what = what;
+		p->off = (size_t)(at - p->text);
+	}
+	return NULL;
 }
 
-/* Surrogate escapes only in pairs (high then low); the offset of the first bad one in
- * *bad. The text is valid JSON otherwise (yajl accepted it), so every backslash is in a
- * string and starts an escape: jumping from one to the next suffices. */
-static bool surrogates_ok(const char *s, size_t n, size_t *bad)
+/* The byte at `at` is not what the grammar wants there (`expected` says what it wants). */
+static val unexpected(brook_jdoc_parser *p, const unsigned char *at, const char *expected)
 {
-	const char *q = s, *end = s + n;
-	while (q < end && (q = memchr(q, '\\', (size_t)(end - q))) != NULL) {
-		size_t i = (size_t)(q - s);
-		int k = surrogate_at(s, n, i);
-		if (k == 2 || (k == 1 && surrogate_at(s, n, i + 6) != 2)) {
-			*bad = i;
-			return false;
-		}
-		q += k == 1 ? 12 : i + 1 < n && s[i + 1] == 'u' ? 6 : 2;
+	if (at == p->end)
+		return fail_at(p, at, "premature EOF");
+	if (*at == '\0')
+		return fail_at(p, at, "NUL byte");
+	if (*at == '\f' || *at == '\v')
+		return fail_at(p, at, "invalid whitespace");
+	return fail_at(p, at, expected);
+}
+
+/* ---- lexical ----------------------------------------------------------------------------- */
+
+static void ws(brook_jdoc_parser *p)
+{
+	const unsigned char *q = p->q;
+	while (q < p->end && (*q == ' ' || *q == '\n' || *q == '\r' || *q == '\t'))
+		q++;
+	p->q = q;
+}
+
+/* Is the next byte c? Then past it. */
+static bool eat(brook_jdoc_parser *p, unsigned char c)
+{
+	if (p->q < p->end && *p->q == c) {
+		p->q++;
+		return true;
 	}
+	return false;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Bits set at the bytes of w that are a quote, a backslash or below 0x20, or (utf8)
+ * 0x80 and above. The lowest one is exact (the classic "has a zero byte" test on w ^ c
+ * and "has a byte less than 0x20": a borrow only ever flags bytes above a true one). */
+static uint64_t special(uint64_t w, bool utf8)
+{
+	uint64_t qt = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
+	uint64_t t = ((qt - ONES) & ~qt) | ((bs - ONES) & ~bs) | ((w - ONES * 0x20) & ~w);
+	return (utf8 ? t | w : t) & HIGHS;
+}
+
+/* The index of the first byte in memory order that mask m (from special) flags. */
+static size_t first_flagged(uint64_t m)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	return (size_t)__builtin_clzll(m) / 8;
+#endif
+}
+
+/* Scans the string whose opening quote is at p->q. On success p->q is past its closing
+ * quote, *close at that quote, *esc whether it has escapes. utf8: check its raw bytes
+ * (escapes are checked when decoded); bad_utf8 is the message then. */
+static bool scan(brook_jdoc_parser *p, bool utf8, const char *bad_utf8,
+		 const unsigned char **close, bool *esc)
+{
+	const unsigned char *q = p->q + 1, *end = p->end;
+	bool e = false;
+	for (;;) {
+		if (end - q >= 8) {
+			uint64_t w;
+			memcpy(&w, q, 8);
+			uint64_t m = special(w, utf8);
+			if (!m) {
+				q += 8;
+				continue;
+			}
+			q += first_flagged(m);
+		} else if (q == end) {
+			return fail_at(p, q, "premature EOF");
+		}
+		unsigned c = *q;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			if (end - q < 2)
+				return fail_at(p, end, "premature EOF");
+			switch (q[1]) {
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
+				q += 2;
+				break;
+			case 'u':
+				for (int i = 2; i < 6; i++) {
+					if (q + i == end)
+						return fail_at(p, end, "premature EOF");
+					if (brook_hexval(q[i]) < 0)
+						return fail_at(p, q + i, "invalid \\u escape");
+				}
+				q += 6;
+				break;
+			default:
+				return fail_at(p, q + 1, "invalid escape");
+			}
+			e = true;
+		} else if (c < 0x20) {
+			return fail_at(p, q, c ? "control character in a string" : "NUL byte");
+		} else if (c >= 0x80 && utf8) {
+			size_t k = brook_utf8_char(q, (size_t)(end - q));
+			if (k == 0)
+				return fail_at(p, q, bad_utf8);
+			q += k;
+		} else {
+			q++; /* the last bytes of the text, one at a time */
+		}
+	}
+	*close = q;
+	*esc = e;
+	p->q = q + 1;
 	return true;
 }
 
-/* ---- SAX callbacks ------------------------------------------------------------------- */
-
-static size_t offset_now(const brook_jdoc_parser *p)
+static unsigned hex4(const unsigned char *s)
 {
-	return p->finishing ? p->len : yajl_get_bytes_consumed(p->h);
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++)
+		v = v << 4 | (unsigned)brook_hexval(s[i]);
+	return v;
 }
 
-static int stop(brook_jdoc_parser *p, const char *what)
+static size_t put_utf8(char *o, unsigned cp)
 {
-	p->what = what;
-	p->what_off = offset_now(p);
-	if (p->what_off > 0)
-		p->what_off--;
-	return 0;
-}
-
-static int add(brook_jdoc_parser *p, const brook_jnode *v)
-{
-	if (p->depth == 0) {
-		p->root = v;
-		p->top_end = offset_now(p);
+	if (cp < 0x80) {
+		o[0] = (char)cp;
 		return 1;
 	}
-	if (p->nst == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 64;
-		p->st = brook_realloc(p->st, p->cap * sizeof *p->st);
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
 	}
-	member *m = &p->st[p->nst++];
-	m->k = p->key;
-	m->kn = p->kn;
-	m->v = v;
-	return 1;
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
 }
 
-static brook_jnode *node(brook_jdoc_parser *p, brook_jtype t)
+/* Decodes the scanned string text s[0..n) into out (n bytes suffice); its length. A
+ * surrogate escape without its pair is written in its three-byte form (not UTF-8) and
+ * the first one's backslash goes to *lone (left alone when there is none). */
+static size_t decode(const unsigned char *s, size_t n, char *out, const unsigned char **lone)
 {
-	brook_jnode *n = brook_arena_alloc(p->a, sizeof *n);
-	n->type = t;
-	return n;
+	const unsigned char *end = s + n;
+	size_t o = 0;
+	for (;;) {
+		const unsigned char *b = memchr(s, '\\', (size_t)(end - s));
+		size_t run = (size_t)((b ? b : end) - s);
+		memcpy(out + o, s, run);
+		o += run;
+		if (!b)
+			return o;
+		s = b + 2;
+		switch (b[1]) {
+		case 'b':
+			out[o++] = '\b';
+			break;
+		case 'f':
+			out[o++] = '\f';
+			break;
+		case 'n':
+			out[o++] = '\n';
+			break;
+		case 'r':
+			out[o++] = '\r';
+			break;
+		case 't':
+			out[o++] = '\t';
+			break;
+		case 'u': {
+			unsigned cp = hex4(b + 2), lo;
+			s = b + 6;
+			if (cp >= 0xD800 && cp <= 0xDBFF && end - s >= 6 && s[0] == '\\' &&
+			    s[1] == 'u' && (lo = hex4(s + 2)) >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				s += 6;
+			} else if (cp >= 0xD800 && cp <= 0xDFFF && !*lone) {
+				*lone = b;
+			}
+			o += put_utf8(out + o, cp);
+			break;
+		}
+		default: /* " \ / */
+			out[o++] = (char)b[1];
+		}
+	}
 }
+
+/* The scanned string start..close copied into the arena, NUL-terminated, its escapes
+ * decoded; NULL after an unpaired surrogate escape. */
+static const char *copy(brook_jdoc_parser *p, const unsigned char *start,
+			const unsigned char *close, bool esc, size_t *len)
+{
+	size_t n = (size_t)(close - start);
+	char *s = brook_arena_alloc(p->a, n + 1);
+	if (esc) {
+		const unsigned char *lone = NULL;
+		n = decode(start, n, s, &lone);
+		if (lone) {
+			fail_at(p, lone, "unpaired surrogate escape");
+			return NULL;
+		}
+	} else {
+		memcpy(s, start, n);
+	}
+	s[n] = '\0';
+	*len = n;
+	return (const char *)s;
+}
+
+/* ---- projections' lookup --------------------------------------------------------------- */
 
 /* A key's first 8 bytes as a word (only compared with another key's of the same length).
  * Built in a register: a short memcpy into a stack word then a full-word load stalls. */
@@ -194,83 +338,94 @@ static uint64_t key_head(const void *k, size_t n)
 }
 
 /* The child of n for key s, or NULL. */
-static const pnode *pnode_kid(const pnode *n, const unsigned char *s, size_t len)
+static const pnode *pnode_kid(const pnode *n, const void *s, size_t len)
 {
 	uint64_t h = key_head(s, len);
 	for (size_t i = 0; i < n->nkid; i++) {
 		const pnode *c = &n->kid[i];
 		if (c->klen == len && c->head == h &&
-		    (len <= 8 || memcmp(c->key + 8, s + 8, len - 8) == 0))
+		    (len <= 8 || memcmp(c->key + 8, (const char *)s + 8, len - 8) == 0))
 			return c;
 	}
 	return NULL;
 }
 
-/* A scalar in a dropped value: true when it is dropped (and ends a dropped member). */
-static bool drop_scalar(brook_jdoc_parser *p)
+/* ---- the grammar ----------------------------------------------------------------------- */
+
+static brook_jnode *node(brook_jdoc_parser *p, brook_jtype t)
 {
-	if (!p->dropping)
-		return false;
-	if (p->sdepth == 0)
-		p->dropping = false;
-	return true;
+	brook_jnode *n = brook_arena_alloc(p->a, sizeof *n);
+	n->type = t;
+	return n;
 }
 
-/* A projected parse: the raw text of the string (or key) yajl has just consumed has no
- * unpaired surrogate escape; the first bad one is remembered for the end. The closing
- * quote is the last byte consumed; the opening one is the previous quote that is not
- * escaped, i.e. not preceded by an odd run of backslashes (inside a string, the first
- * backslash of a run always starts an escape). */
-static void check_surrogates(brook_jdoc_parser *p, const unsigned char *s)
+static void push(brook_jdoc_parser *p, const char *k, size_t kn, val v)
 {
-	/* yajl hands a string without escapes straight from the text: nothing to check */
-	if ((uintptr_t)s - (uintptr_t)p->text < p->len)
-		return;
-	if (p->finishing || p->surr_bad != SIZE_MAX)
-		return; /* a string never ends in yajl_complete_parse; or one already found */
-	size_t end = yajl_get_bytes_consumed(p->h) - 1, q = end; /* text[end] == '"' */
-	const char *t = p->text;
-	for (;;) {
-		const char *o = memrchr(t, '"', q);
-		assert(o); /* yajl has seen the opening quote */
-		q = (size_t)(o - t);
-		size_t b = q;
-		while (b > 0 && t[b - 1] == '\\')
-			b--;
-		if ((q - b) % 2 == 0)
-			break;
+	if (p->nst == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 64;
+		p->st = brook_realloc(p->st, p->cap * sizeof *p->st);
 	}
-	size_t bad;
-	if (memchr(t + q + 1, '\\', end - q - 1) && !surrogates_ok(t + q + 1, end - q - 1, &bad))
-		p->surr_bad = q + 1 + bad;
+	p->st[p->nst++] = (member){k, kn, v};
 }
 
-static int cb_null(void *ctx)
+static val value(brook_jdoc_parser *p, const pnode *proj, int depth, bool keep);
+
+static val string(brook_jdoc_parser *p, bool keep)
 {
-	brook_jdoc_parser *p = ctx;
-	if (drop_scalar(p))
-		return 1;
-	return add(p, node(p, BROOK_J_NULL));
+	const unsigned char *start = p->q + 1, *close;
+	bool esc;
+	if (!scan(p, keep, "invalid UTF-8 in a string", &close, &esc))
+		return NULL;
+	if (!keep)
+		return &dropped;
+	brook_jnode *n = node(p, BROOK_J_STRING);
+	n->u.s.p = copy(p, start, close, esc, &n->u.s.n);
+	return n->u.s.p ? n : NULL;
 }
 
-static int cb_boolean(void *ctx, int b)
+static bool digit(const brook_jdoc_parser *p, const unsigned char *q)
 {
-	brook_jdoc_parser *p = ctx;
-	if (drop_scalar(p))
-		return 1;
-	return add(p, node(p, b ? BROOK_J_TRUE : BROOK_J_FALSE));
+	return q < p->end && *q >= '0' && *q <= '9';
 }
 
-static int cb_number(void *ctx, const char *s, size_t len)
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an int when it has neither fraction nor
+ * exponent and fits int64, else a real. */
+static val number(brook_jdoc_parser *p, bool keep)
 {
-	brook_jdoc_parser *p = ctx;
-	if (drop_scalar(p))
-		return 1;
+	const unsigned char *s = p->q, *q = s;
+	bool real = false;
+	if (*q == '-')
+		q++;
+	if (q < p->end && *q == '0')
+		q++;
+	else if (digit(p, q))
+		while (digit(p, q))
+			q++;
+	else
+		return unexpected(p, q, "invalid number");
+	if (q < p->end && *q == '.') {
+		real = true;
+		if (!digit(p, ++q))
+			return unexpected(p, q, "invalid number");
+		while (digit(p, q))
+			q++;
+	}
+	if (q < p->end && (*q == 'e' || *q == 'E')) {
+		real = true;
+		q++;
+		if (q < p->end && (*q == '+' || *q == '-'))
+			q++;
+		if (!digit(p, q))
+			return unexpected(p, q, "invalid number");
+		while (digit(p, q))
+			q++;
+	}
+	p->q = q;
+	if (!keep)
+		return &dropped;
 	brook_jnode *n = node(p, BROOK_J_INT);
-	bool real = memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len);
-
+	size_t len = (size_t)(q - s);
 	if (!real) {
-		/* yajl has checked the syntax: -?digits */
 		bool neg = s[0] == '-';
 		uint64_t v = 0, lim = neg ? UINT64_C(1) << 63 : (UINT64_C(1) << 63) - 1;
 		size_t i = neg;
@@ -282,7 +437,7 @@ static int cb_number(void *ctx, const char *s, size_t len)
 		}
 		if (i == len) {
 			n->u.i = neg ? (int64_t)(0 - v) : (int64_t)v;
-			return add(p, n);
+			return n;
 		}
 		/* beyond int64: a real */
 	}
@@ -294,94 +449,68 @@ static int cb_number(void *ctx, const char *s, size_t len)
 	if (tmp != buf)
 		free(tmp);
 	if (isinf(n->u.d))
-		return stop(p, "real number overflow");
-	return add(p, n);
+		return fail_at(p, s, "real number overflow");
+	return n;
 }
 
-static int cb_string(void *ctx, const unsigned char *s, size_t len)
+static val literal(brook_jdoc_parser *p, const char *word, brook_jtype t, bool keep)
 {
-	brook_jdoc_parser *p = ctx;
-	if (drop_scalar(p))
-		return 1;
-	if (!brook_utf8_valid(s, len))
-		return stop(p, "invalid UTF-8 in a string");
-	if (p->projected)
-		check_surrogates(p, s);
-	brook_jnode *n = node(p, BROOK_J_STRING);
-	n->u.s.p = brook_arena_strndup(p->a, (const char *)s, len);
-	n->u.s.n = len;
-	return add(p, n);
+	size_t n = strlen(word), have = (size_t)(p->end - p->q);
+	for (size_t i = 0; i < n; i++) {
+		if (i == have)
+			return fail_at(p, p->end, "premature EOF");
+		if (p->q[i] != (unsigned char)word[i])
+			return unexpected(p, p->q + i, "invalid literal");
+	}
+	p->q += n;
+	return keep ? node(p, t) : &dropped;
 }
 
-static int cb_key(void *ctx, const unsigned char *s, size_t len)
+/* The object's key, scanned; whether its member is kept (proj: looked up there, and
+ * then *vproj projects its value) and when it is, the key copied into *k, *kn. */
+static bool key(brook_jdoc_parser *p, const pnode *proj, bool keep, const char **k,
+		size_t *kn, const pnode **vproj, bool *kept)
 {
-	brook_jdoc_parser *p = ctx;
-	if (p->dropping)
-		return 1;
-	const pnode *pn = p->fproj[p->depth - 1];
-	if (pn) {
-		const pnode *c = pnode_kid(pn, s, len);
-		if (!c) {
-			p->dropping = true; /* sdepth is 0 */
-			return 1;
+	static const char bad[] = "invalid UTF-8 in a key";
+	const unsigned char *open = p->q, *start = open + 1, *close;
+	bool esc;
+	*kept = keep;
+	*vproj = NULL;
+	if (!scan(p, keep && !proj, bad, &close, &esc))
+		return false;
+	if (keep && proj) {
+		const void *s = start;
+		size_t n = (size_t)(close - start);
+		if (esc) {
+			const unsigned char *lone = NULL; /* only a kept key must pair them */
+			if (p->kcap < n) {
+				p->kcap = n;
+				p->kbuf = brook_realloc(p->kbuf, n);
+			}
+			n = decode(start, n, p->kbuf, &lone);
+			s = p->kbuf;
 		}
-		p->vproj = c->whole ? NULL : c;
+		const pnode *c = pnode_kid(proj, s, n);
+		*kept = c != NULL;
+		if (!c)
+			return true;
+		*vproj = c->whole ? NULL : c;
+		p->q = open; /* kept: checked as in a full parse */
+		if (!scan(p, true, bad, &close, &esc))
+			return false;
 	}
-	if (!brook_utf8_valid(s, len))
-		return stop(p, "invalid UTF-8 in a key");
-	if (p->projected)
-		check_surrogates(p, s);
-	p->key = brook_arena_strndup(p->a, (const char *)s, len);
-	p->kn = len;
-	return 1;
+	if (*kept)
+		*k = copy(p, start, close, esc, kn);
+	return !*kept || *k;
 }
 
-static int open_container(brook_jdoc_parser *p, bool obj)
+/* Closes the container whose members are st[from..]: copies them into the arena. */
+static val close_container(brook_jdoc_parser *p, size_t from, bool obj)
 {
-	if (p->dropping) {
-		if (p->depth + p->sdepth == BROOK_JDOC_MAX_DEPTH)
-			return stop(p, "nesting deeper than 128");
-		p->sdepth++;
-		return 1;
-	}
-	if (p->depth == BROOK_JDOC_MAX_DEPTH)
-		return stop(p, "nesting deeper than 128");
-	/* an object is projected by the pnode its key (or the root) chose, if its parent is
-	 * projected at all; an array is kept whole */
-	p->fproj[p->depth] =
-	    obj && (p->depth == 0 || (p->is_obj[p->depth - 1] && p->fproj[p->depth - 1]))
-	        ? p->vproj
-	        : NULL;
-	p->frame[p->depth] = p->nst;
-	p->is_obj[p->depth] = obj;
-	p->fkey[p->depth] = p->key;
-	p->fkn[p->depth] = p->kn;
-	p->depth++;
-	return 1;
-}
-
-static int cb_start_map(void *ctx)
-{
-	return open_container(ctx, true);
-}
-
-static int cb_start_array(void *ctx)
-{
-	return open_container(ctx, false);
-}
-
-static int close_container(brook_jdoc_parser *p)
-{
-	if (p->dropping) {
-		if (--p->sdepth == 0)
-			p->dropping = false;
-		return 1;
-	}
-	size_t start = p->frame[--p->depth], n = p->nst - start;
-	const member *m = n ? p->st + start : NULL; /* p->st may still be NULL */
+	size_t n = p->nst - from;
+	const member *m = n ? p->st + from : NULL; /* p->st may still be NULL */
 	brook_jnode *c;
-
-	if (p->is_obj[p->depth]) {
+	if (obj) {
 		c = node(p, BROOK_J_OBJECT);
 		c->u.o.n = n;
 		c->u.o.keys = NULL;
@@ -407,28 +536,96 @@ static int close_container(brook_jdoc_parser *p)
 				c->u.a.items[i] = m[i].v;
 		}
 	}
-	p->nst = start;
-	p->key = p->fkey[p->depth]; /* members' keys overwrote it */
-	p->kn = p->fkn[p->depth];
-	return add(p, c);
+	p->nst = from;
+	return c;
 }
 
-static int cb_end(void *ctx)
+/* An object ('{' at p->q), its members projected by proj (NULL: all kept). */
+static val object(brook_jdoc_parser *p, const pnode *proj, int depth, bool keep)
 {
-	return close_container(ctx);
+	size_t from = p->nst;
+	p->q++;
+	ws(p);
+	if (!eat(p, '}')) {
+		for (;;) {
+			const char *k = NULL;
+			size_t kn = 0;
+			const pnode *vproj;
+			bool kept;
+			if (p->q == p->end || *p->q != '"')
+				return unexpected(p, p->q, "expected a string key");
+			if (!key(p, proj, keep, &k, &kn, &vproj, &kept))
+				return NULL;
+			ws(p);
+			if (!eat(p, ':'))
+				return unexpected(p, p->q, "expected ':'");
+			ws(p);
+			val v = value(p, vproj, depth + 1, kept);
+			if (!v)
+				return NULL;
+			if (kept)
+				push(p, k, kn, v);
+			ws(p);
+			if (eat(p, '}'))
+				break;
+			if (!eat(p, ','))
+				return unexpected(p, p->q, "expected ',' or '}'");
+			ws(p);
+		}
+	}
+	return keep ? close_container(p, from, true) : &dropped;
 }
 
-static const yajl_callbacks callbacks = {
-    .yajl_null = cb_null,
-    .yajl_boolean = cb_boolean,
-    .yajl_number = cb_number,
-    .yajl_string = cb_string,
-    .yajl_start_map = cb_start_map,
-    .yajl_map_key = cb_key,
-    .yajl_end_map = cb_end,
-    .yajl_start_array = cb_start_array,
-    .yajl_end_array = cb_end,
-};
+/* An array ('[' at p->q), kept whole or dropped. */
+static val array(brook_jdoc_parser *p, int depth, bool keep)
+{
+	size_t from = p->nst;
+	p->q++;
+	ws(p);
+	if (!eat(p, ']')) {
+		for (;;) {
+			val v = value(p, NULL, depth + 1, keep);
+			if (!v)
+				return NULL;
+			if (keep)
+				push(p, NULL, 0, v);
+			ws(p);
+			if (eat(p, ']'))
+				break;
+			if (!eat(p, ','))
+				return unexpected(p, p->q, "expected ',' or ']'");
+			ws(p);
+		}
+	}
+	return keep ? close_container(p, from, false) : &dropped;
+}
+
+/* The value at p->q, inside `depth` open containers; proj projects it if it is an
+ * object (NULL: kept whole); keep false: dropped. */
+static val value(brook_jdoc_parser *p, const pnode *proj, int depth, bool keep)
+{
+	if (p->q == p->end)
+		return fail_at(p, p->q, "premature EOF");
+	switch (*p->q) {
+	case '{':
+	case '[':
+		if (depth == BROOK_JDOC_MAX_DEPTH)
+			return fail_at(p, p->q, "nesting deeper than 128");
+		return *p->q == '{' ? object(p, proj, depth, keep) : array(p, depth, keep);
+	case '"':
+		return string(p, keep);
+	case 't':
+		return literal(p, "true", BROOK_J_TRUE, keep);
+	case 'f':
+		return literal(p, "false", BROOK_J_FALSE, keep);
+	case 'n':
+		return literal(p, "null", BROOK_J_NULL, keep);
+	default:
+		if (*p->q == '-' || (*p->q >= '0' && *p->q <= '9'))
+			return number(p, keep);
+		return unexpected(p, p->q, "expected a value");
+	}
+}
 
 /* ---- parsing ------------------------------------------------------------------------- */
 
@@ -442,13 +639,8 @@ void brook_jdoc_parser_free(brook_jdoc_parser *p)
 	if (!p)
 		return;
 	free(p->st);
+	free(p->kbuf);
 	free(p);
-}
-
-static const brook_jnode *fail(const char *what, size_t off, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s at byte %zu", what, off);
-	return NULL;
 }
 
 const brook_jnode *brook_jdoc_parser_parse(brook_jdoc_parser *p, const char *text, size_t len,
@@ -461,87 +653,20 @@ const brook_jnode *brook_jdoc_parser_parse_proj(brook_jdoc_parser *p, const char
                                                 size_t len, const brook_jproj *proj,
                                                 brook_arena *a, char *err, size_t errlen)
 {
-	static const char refused[3] = {'\f', '\v', '\0'};
-	const char *bad = NULL;
-	yajl_status st;
-
-	for (size_t k = 0; k < sizeof refused; k++) {
-		const char *q =
-		    len ? memchr(text, refused[k], bad ? (size_t)(bad - text) : len) : NULL;
-		if (q)
-			bad = q;
-	}
-	if (bad)
-		return fail(*bad ? "invalid whitespace" : "NUL byte", (size_t)(bad - text), err,
-		            errlen);
-	p->nst = 0;
-	p->depth = 0;
-	p->key = NULL;
-	p->kn = 0;
+	p->text = p->q = (const unsigned char *)(text ? text : "");
+	p->end = p->text + len;
 	p->a = a;
-	p->root = NULL;
-	p->top_end = 0;
-	p->len = len;
-	p->finishing = false;
+	p->nst = 0;
 	p->what = NULL;
-	if (proj && proj->root.whole)
-		proj = NULL;
-	p->projected = proj != NULL;
-	p->vproj = proj ? &proj->root : NULL;
-	p->dropping = false;
-	p->sdepth = 0;
-	p->text = text;
-	p->surr_bad = SIZE_MAX;
-	p->h = yajl_alloc(&callbacks, NULL, p);
-	yajl_config(p->h, yajl_dont_validate_strings, 1); /* brook_utf8_valid() does */
-	st = yajl_parse(p->h, (const unsigned char *)(len ? text : ""), len);
-	if (st == yajl_status_ok) {
-		p->finishing = true;
-		st = yajl_complete_parse(p->h);
+	ws(p);
+	val root = value(p, proj && !proj->root.whole ? &proj->root : NULL, 0, true);
+	if (root) {
+		ws(p);
+		if (p->q < p->end)
+			root = unexpected(p, p->q, "trailing garbage");
 	}
-	if (st == yajl_status_ok) {
-		size_t k = p->top_end;
-		while (k < len &&
-		       (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r'))
-			k++;
-		if (!p->root) {
-			st = yajl_status_error;
-			p->what = "premature end of input";
-			p->what_off = len;
-		} else if (k < len) {
-			st = yajl_status_error;
-			p->what = "trailing garbage";
-			p->what_off = k;
-		}
-	}
-	if (st == yajl_status_ok) {
-		size_t off = p->surr_bad;
-		if (p->projected ? off != SIZE_MAX : !surrogates_ok(text, len, &off)) {
-			st = yajl_status_error;
-			p->what = "unpaired surrogate escape";
-			p->what_off = off;
-		}
-	}
-	const brook_jnode *root = p->root;
-	if (st != yajl_status_ok) {
-		root = NULL;
-		if (p->what) {
-			fail(p->what, p->what_off, err, errlen);
-		} else {
-			unsigned char *msg = yajl_get_error(p->h, 0, NULL, 0);
-			size_t off = offset_now(p);
-			char *m = (char *)msg;
-			if (strncmp(m, "parse error: ", 13) == 0)
-				m += 13;
-			char *nl = strchr(m, '\n');
-			if (nl)
-				*nl = '\0';
-			fail(m, off > 0 ? off - 1 : 0, err, errlen);
-			yajl_free_error(p->h, msg);
-		}
-	}
-	yajl_free(p->h);
-	p->h = NULL;
+	if (!root && errlen)
+		snprintf(err, errlen, "%s at byte %zu", p->what, p->off);
 	return root;
 }
 

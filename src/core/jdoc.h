@@ -31,11 +31,14 @@
  *   - a kept path that meets an array or a scalar before its end keeps that value whole;
  *   - a root that is not an object is kept whole; an empty projection keeps the root
  *     object with no members;
- *   - every other member of an object on a kept path is dropped: yajl still tokenizes
- *     it (syntax, nesting depth, number syntax), but it makes no node, copies nothing,
- *     and its key and strings are NOT checked for UTF-8 or unpaired surrogate escapes,
- *     nor its reals for overflow. A caller that needs the whole text valid checks it
- *     itself (the stream's Avro payload string is checked by the Avro decoder);
+ *   - every other member of an object on a kept path is dropped: its syntax and
+ *     nesting depth are still checked (escapes' syntax, control characters, number
+ *     syntax), but it makes no node, copies nothing, and its key and strings are NOT
+ *     checked for UTF-8 or unpaired surrogate escapes, nor its reals for overflow. A
+ *     caller that needs the whole text valid checks it itself (the stream's Avro
+ *     payload string is checked by the Avro decoder); a key with an unpaired surrogate
+ *     escape is looked up in that escape's three-byte form, so it is on no kept path
+ *     of valid UTF-8;
  *   - repeated keys: each occurrence on a kept path is kept (lookup takes the last);
  *   - kept nodes are exactly those the full parse makes (same types, strings, member
  *     order among the kept members); kept keys and strings are checked as in a full
@@ -43,10 +46,13 @@
  *     and a text the full parse refuses for its syntax or depth is refused the same way
  *     (same message, same offset); one it refuses for the content of a dropped string
  *     or real may be accepted.
+ * Errors come in the text's order (within one string, a syntax or UTF-8 error before an
+ * unpaired surrogate escape).
  * A NULL projection is the full parse (brook_jdoc_parser_parse).
  *
- * Errors: NULL with a message in err: yajl's (or ours) and the byte offset,
- * e.g. "trailing garbage at byte 12".
+ * Errors: NULL with a message in err and the byte offset where the parse stopped, e.g.
+ * "trailing garbage at byte 12", "expected ':' at byte 5", "premature EOF at byte 9",
+ * "invalid UTF-8 in a string at byte 30" (the offending byte).
  *
  * Threads: a brook_jdoc_parser is single-threaded; the nodes may be read by any thread.
  */
@@ -97,7 +103,7 @@ struct brook_jnode {
 };
 
 /* A reusable parser: its scratch stack lives across parses, so a hot loop allocates
- * only from the arena (and yajl's few small buffers per parse). */
+ * only from the arena. */
 typedef struct brook_jdoc_parser brook_jdoc_parser;
 
 brook_jdoc_parser *brook_jdoc_parser_new(void);
