@@ -59,6 +59,7 @@ struct pnode {
 	pnode *kid;    /* children, in the order their paths were added */
 	size_t nkid, capkid;
 	bool whole; /* the end of a kept path: keep the value whole */
+	bool utf8;  /* the key is valid UTF-8 */
 };
 
 struct brook_jdoc_parser {
@@ -467,7 +468,9 @@ static val literal(brook_jdoc_parser *p, const char *word, brook_jtype t, bool k
 }
 
 /* The object's key, scanned; whether its member is kept (proj: looked up there, and
- * then *vproj projects its value) and when it is, the key copied into *k, *kn. */
+ * then *vproj projects its value) and when it is, the key copied into *k, *kn. A key
+ * that equals a projection key of valid UTF-8 is valid itself (a lone surrogate escape
+ * decodes to bytes that are not UTF-8): no second scan. */
 static bool key(brook_jdoc_parser *p, const pnode *proj, bool keep, const char **k,
 		size_t *kn, const pnode **vproj, bool *kept)
 {
@@ -479,7 +482,7 @@ static bool key(brook_jdoc_parser *p, const pnode *proj, bool keep, const char *
 	if (!scan(p, keep && !proj, bad, &close, &esc))
 		return false;
 	if (keep && proj) {
-		const void *s = start;
+		const char *s = (const char *)start;
 		size_t n = (size_t)(close - start);
 		if (esc) {
 			const unsigned char *lone = NULL; /* only a kept key must pair them */
@@ -495,7 +498,12 @@ static bool key(brook_jdoc_parser *p, const pnode *proj, bool keep, const char *
 		if (!c)
 			return true;
 		*vproj = c->whole ? NULL : c;
-		p->q = open; /* kept: checked as in a full parse */
+		if (c->utf8) {
+			*k = brook_arena_strndup(p->a, s, n);
+			*kn = n;
+			return true;
+		}
+		p->q = open; /* checked as in a full parse (and refused) */
 		if (!scan(p, true, bad, &close, &esc))
 			return false;
 	}
@@ -705,6 +713,7 @@ void brook_jproj_add(brook_jproj *p, const char *const *keys, const size_t *klen
 			c->key[kn] = '\0';
 			c->klen = kn;
 			c->head = key_head(c->key, kn);
+			c->utf8 = brook_utf8_valid(c->key, kn);
 		}
 		at = c;
 	}
