@@ -404,31 +404,47 @@ static int merge_init(merge_it *it, const store_cmp *cmp, store_memtable *const 
 	return BROOK_OK;
 }
 
-/* 1: a merged partition in out; 0: done; -1: error (message in err). */
-static int merge_next(merge_it *it, brook_arena *a, store_part *out, char *err, size_t errlen)
+/* 1: a merged partition in out; 0: done; -1: error (message in err). enc (may be NULL):
+ * when the partition is in one source only, an sstable, out is that sstable's partition
+ * as it is and enc its encoding; else enc->bytes is NULL. */
+static int merge_next(merge_it *it, brook_arena *a, store_part *out, store_encoded *enc,
+                      char *err, size_t errlen)
 {
 	int64_t mt = 0;
 	const uint8_t *mpk = NULL;
 	uint32_t mlen = 0;
-	int have = 0;
+	size_t have = 0, first = 0; /* sources with the smallest key; the first of them */
 	for (size_t i = 0; i < it->n; i++) {
 		int64_t t;
 		const uint8_t *pk;
 		uint32_t len;
 		if (!src_key(&it->srcs[i], &t, &pk, &len))
 			continue;
-		if (!have || store_pk_cmp(t, pk, len, mt, mpk, mlen) < 0) {
+		int c = have ? store_pk_cmp(t, pk, len, mt, mpk, mlen) : -1;
+		if (c < 0) {
 			mt = t;
 			mpk = pk;
 			mlen = len;
 			have = 1;
+			first = i;
+		} else if (c == 0) {
+			have++;
 		}
 	}
+	if (enc)
+		enc->bytes = NULL;
 	if (!have || mt > it->max_token)
 		return 0;
+	src_iter *one = &it->srcs[first];
+	if (have == 1 && enc && one->sit) {
+		if (store_sstable_iter_read_encoded(one->sit, a, out, enc, err, errlen) != 0 ||
+		    store_sstable_iter_next(one->sit, err, errlen) != 0)
+			return -1;
+		return 1;
+	}
 	store_part key = {.token = mt, .pk = mpk, .pklen = mlen};
 	store_part_init(a, out, &key); /* copies the key: sources may move below */
-	for (size_t i = 0; i < it->n; i++) {
+	for (size_t i = first; i < it->n; i++) {
 		src_iter *s = &it->srcs[i];
 		int64_t t;
 		const uint8_t *pk;
@@ -783,8 +799,9 @@ static int compact(store_engine *e, int automatic, char *err, size_t errlen)
 			break;
 		}
 		store_part p;
+		store_encoded enc;
 		brook_arena_reset(&a);
-		int r = merge_next(&it, &a, &p, err, errlen);
+		int r = merge_next(&it, &a, &p, &enc, err, errlen);
 		if (r == 0)
 			break;
 		if (r < 0) {
@@ -796,8 +813,10 @@ static int compact(store_engine *e, int automatic, char *err, size_t errlen)
 		                                                        __ATOMIC_RELAXED)
 		        ? gc_before
 		        : INT64_MIN;
-		if (store_part_gc(&e->o.cmp, &p, now, gcb) &&
-		    store_sstable_writer_add(w, &p) != 0) {
+		bool changed;
+		if (store_part_gc(&e->o.cmp, &p, now, gcb, &changed) &&
+		    (enc.bytes && !changed ? store_sstable_writer_add_encoded(w, &p, &enc)
+		                           : store_sstable_writer_add(w, &p)) != 0) {
 			snprintf(err, errlen, "cannot write sstable %s: %s", path, strerror(errno));
 			rc = BROOK_ERR;
 			break;
@@ -1480,7 +1499,7 @@ int store_engine_scan(store_engine *e, int64_t min_token, int64_t max_token, con
 	while (!stop && (!limit || sent < limit)) {
 		store_part p;
 		brook_arena_reset(&a);
-		int r = merge_next(&it, &a, &p, err, errlen);
+		int r = merge_next(&it, &a, &p, NULL, err, errlen);
 		if (r <= 0) {
 			rc = r < 0 ? BROOK_ERR : BROOK_OK;
 			break;

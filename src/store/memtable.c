@@ -377,14 +377,17 @@ void store_part_filter_live(const store_cmp *c, store_part *p, int64_t now)
 	p->del.ts = STORE_NO_TS;
 }
 
-int store_part_gc(const store_cmp *c, store_part *p, int64_t now, int64_t gc_before)
+int store_part_gc(const store_cmp *c, store_part *p, int64_t now, int64_t gc_before,
+                  bool *changed)
 {
-	uint32_t nr = 0;
+	uint32_t nr = 0, ncells = 0, kept = 0;
+	bool turned = false, undeleted = false;
 	for (uint32_t i = 0; i < p->nrows; i++) {
 		store_row r = p->rows[i];
 		store_del outer = row_outer_del(c, p, &r);
 		store_del d = del_max(outer, r.del);
 		uint32_t nc = 0;
+		ncells += r.ncells;
 		for (uint32_t j = 0; j < r.ncells; j++) {
 			store_cell cl = r.cells[j];
 			if (cl.ts <= d.ts)
@@ -396,18 +399,23 @@ int store_part_gc(const store_cmp *c, store_part *p, int64_t now, int64_t gc_bef
 				cl.ttl = 0;
 				cl.vlen = 0;
 				cl.value = empty_bytes;
+				turned = true;
 			}
 			if ((cl.flags & STORE_CELL_TOMBSTONE) && cl.ldt < gc_before)
 				continue;
 			r.cells[nc++] = cl;
 		}
 		r.ncells = nc;
-		if (store_del_live(r.del) && (r.del.ldt < gc_before || r.del.ts <= outer.ts))
+		if (store_del_live(r.del) && (r.del.ldt < gc_before || r.del.ts <= outer.ts)) {
 			r.del.ts = STORE_NO_TS;
+			undeleted = true;
+		}
 		if (!nc && !store_del_live(r.del))
 			continue;
+		kept += nc;
 		p->rows[nr++] = r;
 	}
+	bool dropped = nr != p->nrows || kept != ncells;
 	p->nrows = nr;
 	uint32_t nt = 0;
 	for (uint32_t i = 0; i < p->nrts; i++) {
@@ -416,9 +424,14 @@ int store_part_gc(const store_cmp *c, store_part *p, int64_t now, int64_t gc_bef
 			continue;
 		p->rts[nt++] = rt;
 	}
+	dropped |= nt != p->nrts;
 	p->nrts = nt;
-	if (store_del_live(p->del) && p->del.ldt < gc_before)
+	if (store_del_live(p->del) && p->del.ldt < gc_before) {
 		p->del.ts = STORE_NO_TS;
+		undeleted = true;
+	}
+	if (changed)
+		*changed = dropped || turned || undeleted;
 	return p->nrows || p->nrts || store_del_live(p->del);
 }
 
@@ -688,15 +701,20 @@ static void decode_one(brook_arena *a, rd *r, store_part *out)
 	out->token = store_token(out->pk, out->pklen);
 }
 
-int store_part_decode(brook_arena *a, const uint8_t *p, size_t n, store_part *out, char *err,
-                      size_t errlen)
+int store_part_decode_owned(brook_arena *a, const uint8_t *p, size_t n, store_part *out,
+                            char *err, size_t errlen)
 {
-	const uint8_t *copy = dupb(a, p, n);
-	rd r = {copy, copy, copy + n, 0, err, errlen};
+	rd r = {p, p, p + n, 0, err, errlen};
 	decode_one(a, &r, out);
 	if (!r.failed && r.p != r.end)
 		rd_fail(&r, "partition (trailing bytes)");
 	return r.failed ? BROOK_ERR : BROOK_OK;
+}
+
+int store_part_decode(brook_arena *a, const uint8_t *p, size_t n, store_part *out, char *err,
+                      size_t errlen)
+{
+	return store_part_decode_owned(a, dupb(a, p, n), n, out, err, errlen);
 }
 
 int store_part_decode_many(brook_arena *a, const uint8_t *p, size_t n,

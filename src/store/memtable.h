@@ -34,6 +34,7 @@
 #ifndef BROOK_STORE_MEMTABLE_H
 #define BROOK_STORE_MEMTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,9 +146,11 @@ void store_part_merge(brook_arena *a, const store_cmp *c, store_part *dst, const
 void store_part_filter_live(const store_cmp *c, store_part *p, int64_t now);
 /*
  * Compaction: drops shadowed cells, turns expired cells into tombstones, and purges
- * tombstones and deletions whose ldt < gc_before. Returns 1 if anything remains.
+ * tombstones and deletions whose ldt < gc_before. Returns 1 if anything remains;
+ * *changed (when not NULL) says whether anything was dropped or turned.
  */
-int store_part_gc(const store_cmp *c, store_part *p, int64_t now, int64_t gc_before);
+int store_part_gc(const store_cmp *c, store_part *p, int64_t now, int64_t gc_before,
+                  bool *changed);
 
 /* Binary encoding (commit log records, sstable partitions). */
 void store_part_encode(const store_part *p, brook_buf *out);
@@ -161,6 +164,9 @@ void store_part_encode_many(const store_part *ps, size_t n, brook_buf *out);
  */
 int store_part_decode(brook_arena *a, const uint8_t *p, size_t n, store_part *out, char *err,
                       size_t errlen);
+/* The same from bytes that already live as long as out must (no copy). */
+int store_part_decode_owned(brook_arena *a, const uint8_t *p, size_t n, store_part *out,
+                            char *err, size_t errlen);
 /* Decodes a sequence of partitions (a commit log record); calls fn for each. */
 int store_part_decode_many(brook_arena *a, const uint8_t *p, size_t n,
                            int (*fn)(void *ctx, const store_part *p), void *ctx, char *err,

@@ -217,13 +217,13 @@ static void end_group(store_sstable_writer *w)
 	brook_buf_reset(&w->blk);
 }
 
-int store_sstable_writer_add(store_sstable_writer *w, const store_part *p)
+/* Adds p, whose encoding is bytes[0..len) with that CRC-32C. */
+static int writer_add(store_sstable_writer *w, const store_part *p, const void *bytes,
+                      size_t len, uint32_t crc)
 {
 	if (w->count && store_pk_cmp(w->last_token, (const uint8_t *)w->last_pk.data,
 	                             w->last_pk.len, p->token, p->pk, p->pklen) >= 0)
 		return BROOK_ERR; /* caller bug: out of order */
-	brook_buf_reset(&w->part);
-	store_part_encode(p, &w->part);
 	if (w->nblk == 0) {
 		w->grp_token = p->token;
 		w->grp_off = w->off;
@@ -233,10 +233,10 @@ int store_sstable_writer_add(store_sstable_writer *w, const store_part *p)
 	put_uv(&w->blk, p->pklen);
 	if (p->pklen)
 		brook_buf_append(&w->blk, p->pk, p->pklen);
-	put_uv(&w->blk, w->part.len);
-	brook_buf_put_be32(&w->blk, brook_crc32c(0, w->part.data, w->part.len));
-	brook_buf_append(&w->data, w->part.data, w->part.len);
-	w->off += w->part.len;
+	put_uv(&w->blk, len);
+	brook_buf_put_be32(&w->blk, crc);
+	brook_buf_append(&w->data, bytes, len);
+	w->off += len;
 	if (++w->nblk == STORE_SSTABLE_INTERVAL)
 		end_group(w);
 	if (w->data.len >= WBUF)
@@ -253,6 +253,20 @@ int store_sstable_writer_add(store_sstable_writer *w, const store_part *p)
 		return BROOK_ERR;
 	}
 	return BROOK_OK;
+}
+
+int store_sstable_writer_add(store_sstable_writer *w, const store_part *p)
+{
+	brook_buf_reset(&w->part);
+	store_part_encode(p, &w->part);
+	return writer_add(w, p, w->part.data, w->part.len,
+	                  brook_crc32c(0, w->part.data, w->part.len));
+}
+
+int store_sstable_writer_add_encoded(store_sstable_writer *w, const store_part *p,
+                                     const store_encoded *enc)
+{
+	return writer_add(w, p, enc->bytes, enc->len, enc->crc);
 }
 
 uint64_t store_sstable_writer_count(const store_sstable_writer *w)
@@ -658,14 +672,16 @@ static int blk_end(blk_cursor *c, char *err, size_t errlen)
 	return BROOK_OK;
 }
 
-/* Checks a partition's bytes against its entry and decodes them. */
+/* Checks a partition's bytes against its entry and decodes them. owned: the bytes live as
+ * long as out must (else they are copied into a). */
 static int part_decode(const store_sstable *s, const idx_ent *e, const uint8_t *bytes,
-                       brook_arena *a, store_part *out, char *err, size_t errlen)
+                       bool owned, brook_arena *a, store_part *out, char *err, size_t errlen)
 {
 	char derr[128];
 	if (brook_crc32c(0, bytes, e->len) != e->crc)
 		return corrupt(s, err, errlen, "partition fails its checksum", e->off);
-	if (store_part_decode(a, bytes, e->len, out, derr, sizeof(derr)) != 0) {
+	if ((owned ? store_part_decode_owned : store_part_decode)(a, bytes, e->len, out, derr,
+	                                                         sizeof(derr)) != 0) {
 		snprintf(err, errlen, "sstable %s is corrupt (partition at byte %" PRIu64 ": %s)",
 		         s->name, e->off, derr);
 		return BROOK_ERR;
@@ -723,7 +739,7 @@ int store_sstable_get(const store_sstable *s, int64_t token, const uint8_t *pk, 
 			uint8_t *heap_part;
 			const uint8_t *pb = read_at(s, e.off, e.len, stack_part, sizeof(stack_part),
 			                            &heap_part, err, errlen);
-			rc = pb ? part_decode(s, &e, pb, a, out, err, errlen) : BROOK_ERR;
+			rc = pb ? part_decode(s, &e, pb, false, a, out, err, errlen) : BROOK_ERR;
 			free(heap_part);
 			found = rc == BROOK_OK;
 		}
@@ -877,25 +893,43 @@ int store_sstable_iter_key(const store_sstable_iter *it, int64_t *token, const u
 	return 1;
 }
 
+/* The current partition's bytes (in the iterator's buffers). */
+static const uint8_t *iter_bytes(store_sstable_iter *it, char *err, size_t errlen)
+{
+	const idx_ent *e = &it->ents[it->i];
+	if (it->window) /* inside the window: the group is, and blk_next kept e inside its data */
+		return (const uint8_t *)it->buf.data + (e->off - it->buf_off);
+	brook_buf_reset(&it->part);
+	brook_buf_reserve(&it->part, e->len);
+	if (brook_pread_all(it->s->fd, it->part.data, e->len, (int64_t)e->off) != 0) {
+		snprintf(err, errlen, "cannot read sstable %s: %s", it->s->name, strerror(errno));
+		return NULL;
+	}
+	return (const uint8_t *)it->part.data;
+}
+
 int store_sstable_iter_read(store_sstable_iter *it, brook_arena *a, store_part *out, char *err,
                             size_t errlen)
 {
+	const uint8_t *bytes = iter_bytes(it, err, errlen);
+	if (!bytes)
+		return BROOK_ERR;
+	return part_decode(it->s, &it->ents[it->i], bytes, false, a, out, err, errlen);
+}
+
+int store_sstable_iter_read_encoded(store_sstable_iter *it, brook_arena *a, store_part *out,
+                                    store_encoded *enc, char *err, size_t errlen)
+{
 	const idx_ent *e = &it->ents[it->i];
-	const uint8_t *bytes;
-	if (it->window) {
-		/* Inside the window: the group is, and blk_next kept e inside its data. */
-		bytes = (const uint8_t *)it->buf.data + (e->off - it->buf_off);
-	} else {
-		brook_buf_reset(&it->part);
-		brook_buf_reserve(&it->part, e->len);
-		if (brook_pread_all(it->s->fd, it->part.data, e->len, (int64_t)e->off) != 0) {
-			snprintf(err, errlen, "cannot read sstable %s: %s", it->s->name,
-			         strerror(errno));
-			return BROOK_ERR;
-		}
-		bytes = (const uint8_t *)it->part.data;
-	}
-	return part_decode(it->s, e, bytes, a, out, err, errlen);
+	const uint8_t *bytes = iter_bytes(it, err, errlen);
+	if (!bytes)
+		return BROOK_ERR;
+	uint8_t *copy = brook_arena_alloc(a, e->len ? e->len : 1);
+	memcpy(copy, bytes, e->len);
+	if (part_decode(it->s, e, copy, true, a, out, err, errlen) != BROOK_OK)
+		return BROOK_ERR;
+	*enc = (store_encoded){copy, e->len, e->crc};
+	return BROOK_OK;
 }
 
 int store_sstable_iter_next(store_sstable_iter *it, char *err, size_t errlen)

@@ -81,12 +81,24 @@ typedef struct store_sstable store_sstable;
 typedef struct store_sstable_writer store_sstable_writer;
 typedef struct store_sstable_iter store_sstable_iter;
 
+/* A partition as an sstable stores it: its encoding (store_part_encode) and that
+ * encoding's CRC-32C. Compaction copies a partition it does not change this way. */
+typedef struct store_encoded {
+	const uint8_t *bytes;
+	size_t len;
+	uint32_t crc;
+} store_encoded;
+
 /* Starts path.tmp; nkeys sizes the bloom filter (an estimate is fine). */
 store_sstable_writer *store_sstable_writer_new(const char *path, uint64_t generation,
                                                uint64_t nkeys, char *err, size_t errlen);
 /* Partitions must come in strictly increasing (token, pk) order (else BROOK_ERR, nothing
  * written); BROOK_ERR with errno set when writing fails. */
 int store_sstable_writer_add(store_sstable_writer *w, const store_part *p);
+/* The same for p whose encoding is enc (read by store_sstable_iter_read_encoded and not
+ * changed since): written as it is, not encoded again. */
+int store_sstable_writer_add_encoded(store_sstable_writer *w, const store_part *p,
+                                     const store_encoded *enc);
 /* Writes the last index block, summary, bloom, meta, footer; syncs; renames into place;
  * frees w. */
 int store_sstable_writer_finish(store_sstable_writer *w, const uint64_t *ancestors,
@@ -135,6 +147,10 @@ int store_sstable_iter_key(const store_sstable_iter *it, int64_t *token, const u
 /* Reads and decodes the current partition into arena memory; checks its CRC and key. */
 int store_sstable_iter_read(store_sstable_iter *it, brook_arena *a, store_part *out, char *err,
                             size_t errlen);
+/* The same, also giving the partition's encoding (copied into the arena, which out points
+ * into). */
+int store_sstable_iter_read_encoded(store_sstable_iter *it, brook_arena *a, store_part *out,
+                                    store_encoded *enc, char *err, size_t errlen);
 /* To the next partition (reading the next group when this one is done). BROOK_OK, or
  * BROOK_ERR (message in err; the iterator is past the end). */
 int store_sstable_iter_next(store_sstable_iter *it, char *err, size_t errlen);
