@@ -8,8 +8,8 @@
  * the stored bytes). Otherwise the whole input is an
  * sstable file (sstables start with "B", which is even): it is opened from a memfd;
  * if it validates, the first 1000 partitions are iterated and read (index block and
- * partition checksums; read again with their encoding, which must decode), each key is looked up (and a key just above it, absent), and
- * iterators seek to each key and to both ends of the token range. Each sstable input is
+ * partition checksums; read again with their encoding, which must decode), each key
+ * is looked up (and a key just above it, absent), and iterators seek to each key and to both ends of the token range. Each sstable input is
  * also tried with its checksums recomputed (fix_checksums), so that mutations reach the
  * summary, index block and partition parsers behind the CRCs.
  * Nothing may crash, leak or read out of bounds; corrupt files must be refused.
@@ -86,8 +86,9 @@ static void fuzz_file(const uint8_t *data, size_t size)
 		store_encoded enc;
 		brook_arena_reset(&a);
 		int ok = store_sstable_iter_read(it, &a, &p, err, sizeof(err)) == 0;
-		/* the encoding read for a copy: the same verdict, and it decodes to p again */
-		if (ok != (store_sstable_iter_read_encoded(it, &a, &q, &enc, err, sizeof(err)) == 0))
+		/* read with its encoding (for a copy): the same verdict, and it decodes */
+		int ok2 = store_sstable_iter_read_encoded(it, &a, &q, &enc, err, sizeof(err)) == 0;
+		if (ok != ok2)
 			abort();
 		if (ok && store_part_decode(&a, enc.bytes, enc.len, &q, err, sizeof(err)) != 0)
 			abort();
