@@ -9,9 +9,10 @@
  * sstable file (sstables start with "B", which is even): it is opened from a memfd;
  * if it validates, the first 1000 partitions are iterated and read (index block and
  * partition checksums; read again with their encoding, which must decode), each key
- * is looked up (and a key just above it, absent), and iterators seek to each key and to both ends of the token range. Each sstable input is
- * also tried with its checksums recomputed (fix_checksums), so that mutations reach the
- * summary, index block and partition parsers behind the CRCs.
+ * is looked up (and a key just above it, absent), and iterators seek to each key and
+ * to both ends of the token range. Each sstable input is also tried with its checksums
+ * recomputed (fix_checksums), so that mutations reach the summary, index block and
+ * partition parsers behind the CRCs.
  * Nothing may crash, leak or read out of bounds; corrupt files must be refused.
  * The sstable seeds are written by
  * BROOK_STORE_FUZZ_SEEDS=tests/fuzz/corpus/sstable build/test_store_engine.
