@@ -326,7 +326,10 @@ static struct req *req_from_batch(cql_client *c, const cql_stmt_batch *b, cql_cl
 			s->query = (cql_str){r->data.data + it->query_off, it->query_len};
 		}
 		s->n_values = (uint16_t)it->n;
-		if (it->n) {
+		if (it->packed) {
+			s->packed = (const uint8_t *)r->data.data + it->packed_off;
+			s->packed_len = it->packed_len;
+		} else if (it->n) {
 			s->values = brook_arena_alloc(&r->arena, (size_t)it->n * sizeof(cql_bytes));
 			for (int v = 0; v < it->n; v++)
 				s->values[v] = data_view(r, b->vals[it->first + v].off,

@@ -125,6 +125,8 @@ typedef struct cql_batch_item {
 	cql_prepared *prep; /* NULL: a query string */
 	size_t query_off, query_len;
 	int first, n; /* values[first .. first+n) of the batch */
+	bool packed;  /* its n values are data[packed_off ..] as cql_stmt_pack wrote them */
+	size_t packed_off, packed_len;
 } cql_batch_item;
 
 struct cql_stmt_batch {

@@ -799,17 +799,14 @@ int cql_stmt_batch_add_packed(cql_stmt_batch *b, cql_prepared *p, int n, const v
 			 n);
 		return BROOK_ERR;
 	}
-	if (!batch_item(b, p, n, err))
+	cql_batch_item *it = batch_item(b, p, 0, err);
+	if (!it)
 		return BROOK_ERR;
-	size_t base = b->data.len;
+	it->n = n;
+	it->packed = true;
+	it->packed_off = b->data.len;
+	it->packed_len = len;
 	brook_buf_append(&b->data, packed, len);
-	at = 0;
-	for (int i = 0; i < n; i++) {
-		struct cql_batch_val *v = &b->vals[b->nvals++];
-		v->len = get_be32(q + at);
-		v->off = base + at + 4;
-		at += 4 + (v->len > 0 ? (size_t)v->len : 0);
-	}
 	return BROOK_OK;
 }
 

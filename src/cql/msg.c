@@ -166,7 +166,12 @@ static void batch_write(brook_buf *b, const cql_batch *bt)
 			cql_wr_long_string(b, s->query);
 		else
 			cql_wr_short_bytes(b, s->id);
-		values_write(b, s->n_values, NULL, s->values);
+		if (s->packed) {
+			cql_wr_short(b, s->n_values);
+			brook_buf_append(b, s->packed, s->packed_len);
+		} else {
+			values_write(b, s->n_values, NULL, s->values);
+		}
 	}
 	cql_wr_short(b, bt->consistency);
 	cql_wr_byte(b, bt->flags & (uint8_t)~CQL_QF_NAMES);

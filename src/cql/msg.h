@@ -108,6 +108,10 @@ typedef struct cql_batch_stmt {
 	uint16_t n_values;
 	cql_str *names; /* when the batch has CQL_QF_NAMES */
 	cql_bytes *values;
+	/* Writing only: when set, the n_values [value]s as they go on the wire (a packed
+	 * row, cql/client.h), written as they are instead of values. */
+	const uint8_t *packed;
+	size_t packed_len;
 } cql_batch_stmt;
 
 typedef struct cql_batch {
