@@ -473,7 +473,8 @@ static void test_batch_packed(void **state)
 		cql_bytes vals[NALL];
 		for (int v = 0; v < NALL; v++) {
 			const struct cql_batch_val *dv = &direct->vals[di->first + v];
-			vals[v] = (cql_bytes){(const uint8_t *)direct->data.data + dv->off, dv->len};
+			const uint8_t *at = (const uint8_t *)direct->data.data + dv->off;
+			vals[v] = (cql_bytes){at, dv->len};
 		}
 		cql_batch_stmt sd = {.kind = 1, .id = {id, 2}, .n_values = NALL, .values = vals};
 		cql_batch_stmt sp = {.kind = 1, .id = {id, 2}, .n_values = NALL,
