@@ -33,6 +33,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -350,6 +351,7 @@ def main():
     finally:
         up.stop()
         up.cleanup()
+        shutil.rmtree(data, ignore_errors=True)  # the restarted up does not own it
 
 
 def staging_to_store(up, template, first, n, txn, sessions, out_before, what):
