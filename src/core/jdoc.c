@@ -139,14 +139,16 @@ static uint64_t special(uint64_t w, bool utf8)
 	return (utf8 ? t | w : t) & HIGHS;
 }
 
-/* The index of the first byte in memory order that mask m (from special) flags. */
-static size_t first_flagged(uint64_t m)
+/* Eight bytes as a little-endian word (the first in memory is the lowest), so that a
+ * borrow in special() runs towards later bytes and the lowest flag is the first. */
+static uint64_t load8(const unsigned char *q)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (size_t)__builtin_ctzll(m) / 8;
-#else
-	return (size_t)__builtin_clzll(m) / 8;
+	uint64_t w;
+	memcpy(&w, q, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
 #endif
+	return w;
 }
 
 /* Scans the string whose opening quote is at p->q. On success p->q is past its closing
@@ -159,14 +161,12 @@ static bool scan(brook_jdoc_parser *p, bool utf8, const char *bad_utf8,
 	bool e = false;
 	for (;;) {
 		if (end - q >= 8) {
-			uint64_t w;
-			memcpy(&w, q, 8);
-			uint64_t m = special(w, utf8);
+			uint64_t m = special(load8(q), utf8);
 			if (!m) {
 				q += 8;
 				continue;
 			}
-			q += first_flagged(m);
+			q += (size_t)__builtin_ctzll(m) / 8; /* the first flagged byte */
 		} else if (q == end) {
 			return fail_at(p, q, "premature EOF");
 		}
