@@ -74,7 +74,9 @@
  *     first group of at least compact_threshold sstables (at most COMPACT_MAX_INPUTS of
  *     its smallest) is merged. So each byte is
  *     rewritten about log_threshold(data / memtable) times, not once per compaction as
- *     when every compaction merged everything. store_engine_compact merges them all.
+ *     when every compaction merged everything. store_engine_compact merges them all. A
+ *     partition that only one input holds and that store_part_gc leaves as it is, is
+ *     written as stored (store_sstable_writer_add_encoded), not decoded and encoded.
  *   - PURGING (refined): only a compaction of every sstable present when it starts (its
  *     inputs) purges; a partial one keeps every tombstone (the sstables it leaves out
  *     may hold the data they shadow). Flushes publish new sstables meanwhile and the
