@@ -414,11 +414,6 @@ static void put_be(uint8_t *p, uint64_t v, size_t n)
 		p[k] = (uint8_t)(v >> (8 * (n - 1 - k)));
 }
 
-static int32_t get_be32(const uint8_t *p)
-{
-	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
-}
-
 /* An integer into whatever integer type the marker has; width when untyped. */
 static int bind_integer(cql_stmt *st, int i, int64_t v, size_t untyped_width)
 {
@@ -784,7 +779,7 @@ int cql_stmt_batch_add_packed(cql_stmt_batch *b, cql_prepared *p, int n, const v
 	const uint8_t *q = packed;
 	size_t at = 0;
 	for (int i = 0; i < n; i++) {
-		int32_t vl = at + 4 <= len ? get_be32(q + at) : INT32_MIN;
+		int32_t vl = at + 4 <= len ? (int32_t)(uint32_t)brook_be_get(q + at, 4) : INT32_MIN;
 		if (vl < CQL_UNSET || (vl > 0 && (size_t)vl > len - at - 4)) {
 			err->kind = CQL_CLIENT_E_USAGE;
 			snprintf(err->msg, sizeof err->msg, "packed values: value %d does not fit "
