@@ -7,8 +7,8 @@
  * one compact JSON object of ~1.1 KB as brook stages it. Three figures, one thread:
  *   1. the baseline: jansson json_loadb (the general-purpose library) per user;
  *   2. brook_jdoc_parser_parse: the full parse into an arena, reset per 5,000;
- *   3. brook_jdoc_parser_parse_proj with the paths the stream's default `users` job
- *      reads (what the stream does per record).
+ *   3. brook_jdoc_parser_parse_proj with the built-in `users` job's projection (the
+ *      paths its input shape names: what the stream does per record).
  * Each prints µs per document, MB/s, and its ratio to the baseline.
  */
 #include <jansson.h>
@@ -18,19 +18,14 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/config.h"
+#include "core/err.h"
 #include "core/jdoc.h"
 #include "core/timeutil.h"
 #include "source/randomuser.h"
+#include "stream/job.h"
 
 #define USERS 5000
-
-/* The paths the default users job reads (stream/job.c's built-in mapping). */
-static const char *const job_paths[] = {
-    "name.first",     "name.last",       "gender",           "location.street.number",
-    "location.street.name", "location.city", "location.state", "location.country",
-    "location.postcode", "email",         "login.uuid",       "login.username",
-    "dob.date",       "registered.date", "phone",            "picture.medium",
-};
 
 typedef struct doc {
 	char *text;
@@ -65,19 +60,25 @@ static size_t make_docs(doc *d)
 	return total;
 }
 
-static brook_jproj *job_projection(void)
+/* The built-in users job (config/brook.yaml), whose payload projection the stream uses. */
+static stream_jobs users_job(void)
 {
-	brook_jproj *pj = brook_jproj_new();
-	for (size_t i = 0; i < sizeof job_paths / sizeof *job_paths; i++) {
-		const char *keys[4];
-		char copy[64];
-		size_t n = 0;
-		snprintf(copy, sizeof copy, "%s", job_paths[i]);
-		for (char *s = strtok(copy, "."); s && n < 4; s = strtok(NULL, "."))
-			keys[n++] = s;
-		brook_jproj_add(pj, keys, NULL, n);
+	char err[1024];
+	stream_jobs jobs = {0};
+	brook_cfg_node *root = brook_cfg_parse_yaml("built-in", brook_default_config_yaml,
+						    strlen(brook_default_config_yaml), err,
+						    sizeof err);
+	const brook_cfg_node *tree =
+	    root ? brook_cfg_map_get(brook_cfg_map_get(root, "stream"), "jobs") : NULL;
+	if (!tree || stream_jobs_load(tree, "bench", &jobs, err, sizeof err) != BROOK_OK ||
+	    stream_jobs_select(&jobs, "users", err, sizeof err) != BROOK_OK ||
+	    !jobs.v[0].proj) {
+		fprintf(stderr, "bench_jdoc: the built-in users job: %s\n",
+			root ? err : "no configuration");
+		exit(1);
 	}
-	return pj;
+	brook_cfg_node_free(root);
+	return jobs;
 }
 
 enum { JANSSON, FULL, PROJECTED };
@@ -131,7 +132,8 @@ int main(int argc, char **argv)
 	static doc d[USERS];
 	size_t bytes = make_docs(d);
 	double avg = (double)bytes / USERS;
-	brook_jproj *pj = job_projection();
+	stream_jobs jobs = users_job();
+	const brook_jproj *pj = jobs.v[0].proj;
 	printf("documents: %d randomuser users, %.0f bytes each on average\n", USERS, avg);
 	double base = run(JANSSON, d, pj, seconds);
 	printf("baseline  jansson json_loadb     %6.2f us/doc  %7.1f MB/s\n", base, avg / base);
@@ -141,7 +143,7 @@ int main(int argc, char **argv)
 		printf("%-32s  %6.2f us/doc  %7.1f MB/s  %5.1fx jansson\n", names[how], us,
 		       avg / us, base / us);
 	}
-	brook_jproj_free(pj);
+	stream_jobs_free(&jobs);
 	for (size_t i = 0; i < USERS; i++)
 		free(d[i].text);
 	return 0;
