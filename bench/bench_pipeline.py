@@ -4,13 +4,14 @@ tutorial's own approach measured in the same run.
 
   ready       time from `brook up` to its ready line: first start (initdb included)
               and a restart on the same data dir
-  sustained   N users COPYed into staging.raw_users as fast as SESSIONS concurrent psql
-              sessions can (default 4: each session waits for its commits' WAL flush,
-              and with 2 the COPY itself, not the pipeline, was the limit),
-              in transactions of TXN users (default 1,000; the scheduler stages one API
-              batch per transaction); time from the first COPY until the last row is
-              acknowledged by the store (the stream job's records_out): staging insert →
-              connector → broker → registry-framed Avro → stream job → CQL store
+  sustained   N users staged into staging.raw_users as fast as SESSIONS concurrent
+              sessions can, the scheduler's way (bench/stage_feed: pg_stage_batch, one
+              transaction of TXN users, default 1,000, per batch, binary COPY; default 4
+              sessions: each waits for its commits' WAL flush, and with 2 the staging
+              itself, not the pipeline, was the limit); time from the start of staging
+              until the last row is acknowledged by the store (the stream job's
+              records_out): staging insert → connector → broker → registry-framed Avro →
+              stream job → CQL store
   one txn     the same with all N users in ONE transaction: logical decoding sends a
               transaction only once it commits, so nothing flows during the COPY
   stream      the stream job alone over a topic already holding N records (a new
@@ -18,16 +19,16 @@ tutorial's own approach measured in the same run.
   baseline    the reference tutorial's approach: a Python consumer (kafka-python, from a
               JSON copy of the same users, as the tutorial keeps JSON in Kafka) inserting
               row by row with the DataStax driver into the same broker and store
-  latency     5,000 users/s staged in 100 ms slices for DURATION seconds; p50/p99 of the
-              stream job's end-to-end histogram (staging fetch time → store ack; linear
-              within buckets)
+  latency     5,000 users/s staged in batches of 500 every 100 ms for DURATION seconds;
+              p50/p99 of the stream job's end-to-end histogram (fetched_at, the staging
+              time → store ack; linear within buckets)
   memory      `brook up` and its children except PostgreSQL, at idle and the peak under
               load (sampled every 0.2 s): PSS summed (shared library pages divided among
               the processes sharing them: the tree's real footprint) and RSS summed
 
 Usage: bench_pipeline.py [--records N] [--txn TXN] [--sessions K] [--baseline-records N]
                          [--duration S]
-Environment: BROOK_BIN (default build/brook).
+Environment: BROOK_BIN (default build/brook; bench/stage_feed is built beside it).
 """
 import argparse
 import glob
@@ -57,37 +58,34 @@ def sample_user(up):
         return json.loads(r.read())["results"][0]
 
 
-def copy_text(template, first, n):
-    """COPY rows for users first..first+n-1 (distinct login.uuid), fetched now."""
-    now = time.time()
-    ts = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + ".%03d+00" % (
-        int(now * 1000) % 1000)
-    lines = []
-    for i in range(first, first + n):
-        template["login"]["uuid"] = str(uuid.UUID(int=i))
-        p = json.dumps(template).replace("\\", "\\\\")
-        lines.append("bench/run/t\t%d\t%s\thttp://bench/\t%s\n" % (i // 1000, ts, p))
-    return "".join(lines)
+STAGE_FEED = os.path.join(os.path.dirname(os.path.abspath(BROOK)), "stage_feed")
 
 
-COPY_SQL = ("COPY staging.raw_users (run_id, batch_no, fetched_at, source_url, payload) "
-            "FROM STDIN;\n")
+class Feed:
+    """bench/stage_feed (built beside brook): stages users first..first+n-1 with the
+    scheduler's own pg_stage_batch (a transaction per batch of txn users, binary COPY)
+    over `sessions` connections, at `rate` users/s if given. The payloads are built
+    before start() is called, so the clock covers staging only."""
 
+    def __init__(self, up, template_path, first, n, txn, sessions=1, rate=0):
+        dsn = subprocess.run([BROOK, "postgres", "--print-dsn"] + up.client_args(),
+                             check=True, capture_output=True, text=True).stdout.strip()
+        self.p = subprocess.Popen(
+            [STAGE_FEED, "--pg", dsn, "--template", template_path, "--first", str(first),
+             "--count", str(n), "--txn", str(txn), "--sessions", str(sessions),
+             "--rate", str(rate)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        assert line.startswith("prepared"), "stage_feed: %r" % line
 
-class Psql:
-    """One psql session fed through stdin (COPY blocks as they come)."""
-
-    def __init__(self, up):
-        self.p = subprocess.Popen([BROOK, "psql"] + up.client_args() + ["-q"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-
-    def copy(self, text):
-        self.p.stdin.write(COPY_SQL + text + "\\.\n")
+    def start(self):
+        self.p.stdin.write("\n")
         self.p.stdin.flush()
 
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait()
+    def wait(self):
+        """Seconds the staging took (stage_feed's own clock)."""
+        out = self.p.stdout.read()
+        assert self.p.wait() == 0, "stage_feed failed: %r" % out
+        return float(out.split(" in ")[1].split()[0])
 
 
 def metrics(port):
@@ -288,7 +286,10 @@ def main():
         time.sleep(3)
         idle = rss_mb(up)
         idle_pss = rss_mb(up, "Pss")
-        template = sample_user(up)
+        user = sample_user(up)
+        template = os.path.join(data, "template.json")
+        with open(template, "w") as f:
+            json.dump(user, f)
         sampler = RssSampler(up)
         sampler.start()
 
@@ -299,17 +300,11 @@ def main():
         # ---- latency at 5,000 users/s ------------------------------------------------
         before = histogram(metrics(up.ports["stream"]), "brook_stream_end_to_end_seconds")
         out0 = metric_sum(metrics(up.ports["stream"]), "brook_stream_records_out_total")
-        psql = Psql(up)
         first = N + 1
         slices = args.duration * 10
-        t0 = time.monotonic()
-        for k in range(slices):
-            psql.copy(copy_text(template, first + 500 * k, 500))
-            delay = t0 + (k + 1) * 0.1 - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-        psql.close()
-        rate = 500 * slices / (time.monotonic() - t0)
+        feed = Feed(up, template, first, 500 * slices, 500, rate=5000)
+        feed.start()
+        rate = 500 * slices / feed.wait()
         wait_out(up.ports["stream"], out0 + 500 * slices, 120)
         after = histogram(metrics(up.ports["stream"]), "brook_stream_end_to_end_seconds")
         p50, p99 = quantile(before, after, 0.5), quantile(before, after, 0.99)
@@ -341,7 +336,7 @@ def main():
         stream_rate = total / (time.monotonic() - t0)
         p.terminate()
         p.wait()
-        py_rate = baseline(up, dict(template), args.baseline_records)
+        py_rate = baseline(up, user, args.baseline_records)
         print("stream job alone: %d records in a new group = %.0f records/s" % (
             total, stream_rate))
         print("baseline (kafka-python + DataStax driver, row by row): %.0f records/s" %
@@ -356,30 +351,19 @@ def main():
 
 def staging_to_store(up, template, first, n, txn, sessions, out_before, what):
     """Stages users first..first+n-1 in transactions of txn over `sessions` concurrent
-    psql sessions; the users/s from the first COPY until the stream job has written
+    sessions; the users/s from the start of staging until the stream job has written
     out_before + n rows."""
-    texts = [copy_text(template, i, min(txn, first + n - i))
-             for i in range(first, first + n, txn)]
-    sessions = max(1, min(sessions, len(texts)))
-    psqls = [Psql(up) for _ in range(sessions)]
-
-    def feed(k):
-        for text in texts[k::sessions]:
-            psqls[k].copy(text)
-        psqls[k].close()
-    feeders = [threading.Thread(target=feed, args=(k,)) for k in range(sessions)]
+    feed = Feed(up, template, first, n, txn, sessions)
     cpu0 = cpu_seconds(up)
     t0 = time.monotonic()
-    for f in feeders:
-        f.start()
-    for f in feeders:
-        f.join()
+    feed.start()
+    feed.wait()
     t_staged = time.monotonic()
     t_done = wait_out(up.ports["stream"], out_before + n, 600)
     cpu1 = cpu_seconds(up)
     rate = n / (t_done - t0)
     print("%s: %d users (transactions of %d, %d session(s)) staging -> store in %.2f s = "
-          "%.0f users/s (COPY took %.2f s)" % (what, n, txn, sessions, t_done - t0, rate,
+          "%.0f users/s (staging took %.2f s)" % (what, n, txn, sessions, t_done - t0, rate,
                                                t_staged - t0))
     used = {p: cpu1[p] - cpu0.get(p, 0.0) for p in cpu1}
     total = sum(used.values())

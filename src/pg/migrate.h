@@ -44,11 +44,11 @@ extern const size_t pg_scheduler_migrations_count;
 
 /* Stage one batch of n JSON payloads for (run_id, batch_no) in one transaction:
  * INSERT INTO staging.batches ... ON CONFLICT DO NOTHING; if that inserted a row, the
- * payloads go into staging.raw_users (COPY FROM STDIN, validated as JSON by the server) with
- * fetched_at = fetched_at_ms (0: now) and *staged_rows = n; otherwise the batch was
- * staged before and *staged_rows = 0. BROOK_OK, or BROOK_ERR with a message (invalid
- * JSON, connection error) after rolling back: then neither the batches row nor any
- * payload row exists. */
+ * payloads go into staging.raw_users (binary COPY FROM STDIN, validated as JSON and UTF-8
+ * by the server) with fetched_at = fetched_at_ms (0 or less: now) and *staged_rows = n;
+ * otherwise the batch was staged before and *staged_rows = 0. BROOK_OK, or BROOK_ERR
+ * with a message (invalid JSON, connection error) after rolling back: then neither the
+ * batches row nor any payload row exists. */
 int pg_stage_batch(PGconn *conn, const char *run_id, int batch_no, const char *source_url,
 		   int64_t fetched_at_ms, const char *const *payload_json, size_t n,
 		   int *staged_rows, char *err, size_t errlen);

@@ -361,6 +361,57 @@ static void test_stage_batch_once(void **state)
 	PQfinish(c);
 }
 
+/* Every field arrives exactly as given: the payload's bytes (tabs, newlines, backslashes,
+ * multi-byte UTF-8 kept as they are), run_id and source_url with characters COPY's text
+ * format would escape, and fetched_at to the millisecond (also before PostgreSQL's epoch, 2000). */
+static void test_stage_batch_exact(void **state)
+{
+	(void)state;
+	create_database("mig_exact");
+	PGconn *c = connect_db("mig_exact");
+	migrate_ok(c, pg_scheduler_migrations, pg_scheduler_migrations_count);
+	char err[1024] = "";
+	int staged = -1;
+	static const char *const payloads[] = {
+		"{\"s\":\t\"a\\\\b \\n Zo\u00eb \u2603 \U0001F600\"}",
+		"\n[1,\r\n2]\n",
+	};
+	const char *run_id = "run\twith\\odd\nchars";
+	int rc = pg_stage_batch(c, run_id, -3, "http://x/\t?\\", INT64_C(1732406400123),
+				payloads, 2, &staged, err, sizeof err);
+	if (rc != BROOK_OK)
+		fail_msg("stage: %s", err);
+	assert_int_equal(staged, 2);
+	for (int i = 0; i < 2; i++) {
+		const char *p[3] = {run_id, payloads[i], "http://x/\t?\\"};
+		assert_int_equal(query_long(c,
+					    "SELECT count(*) FROM staging.raw_users WHERE run_id = $1 "
+					    "AND batch_no = -3 AND payload::text = $2 AND source_url = $3 "
+					    "AND fetched_at = '2024-11-24 00:00:00.123+00'",
+					    3, p),
+				 1);
+	}
+	rc = pg_stage_batch(c, "old", 0, "u", INT64_C(946684799999), payloads, 1, &staged, err,
+			    sizeof err);
+	if (rc != BROOK_OK)
+		fail_msg("stage: %s", err);
+	assert_int_equal(query_long(c,
+				    "SELECT count(*) FROM staging.raw_users WHERE run_id = 'old' "
+				    "AND fetched_at = '1999-12-31 23:59:59.999+00'",
+				    0, NULL),
+			 1);
+
+	/* A payload that is not UTF-8 is refused, and nothing of its batch stays. */
+	static const char *const bad[] = {"{\"ok\": 1}", "{\"s\": \"\xff\"}"};
+	assert_int_equal(pg_stage_batch(c, "bad", 1, "u", 0, bad, 2, &staged, err, sizeof err),
+			 BROOK_ERR);
+	print_message("expected error: %s\n", err);
+	assert_non_null(strstr(err, "UTF8"));
+	assert_int_equal(batch_rows(c, "bad", "1"), 0);
+	assert_int_equal(batch_marks(c, "bad", "1"), 0);
+	PQfinish(c);
+}
+
 static void test_stage_bad_json_rolls_back(void **state)
 {
 	(void)state;
@@ -405,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_migrators_apply_once),
 		cmocka_unit_test(test_bad_migration_rolls_back),
 		cmocka_unit_test(test_stage_batch_once),
+		cmocka_unit_test(test_stage_batch_exact),
 		cmocka_unit_test(test_stage_bad_json_rolls_back),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
