@@ -39,7 +39,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,18 +56,7 @@
 #include "core/mem.h"
 #include "pg/cdc.h"
 #include "pg/cluster.h"
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "bench_cdc: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
+#include "common.h"
 
 /* Wall clock in Unix µs (latencies compare with PostgreSQL's clock_timestamp()). */
 static int64_t wall_us(void)

@@ -16,7 +16,6 @@
  * ≥ 50,000 users/s and ≥ 0.7). Without --pg it prints a skip line and exits 0.
  * The rows it writes are deleted and its table dropped at the end.
  */
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,18 +31,7 @@
 #include "scheduler/operator.h"
 #include "source/client.h"
 #include "source/randomuser_server.h"
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "bench_staging: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
+#include "common.h"
 
 static void exec_ok(PGconn *c, const char *sql)
 {

@@ -24,7 +24,6 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,23 +37,12 @@
 #include "core/err.h"
 #include "core/uuid.h"
 #include "cql/client.h"
+#include "common.h"
 
 #define NCOLS 12
 
 static long g_rows = 1000000, g_reads = 200000;
 static int g_batch = 100, g_inflight = 32;
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "bench_store: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
 
 static double now_s(void)
 {
