@@ -218,18 +218,13 @@ int pg_migrate(PGconn *conn, const pg_migration *list, size_t n, char *err, size
  * since 2000-01-01 UTC, big-endian); the trailer is a field count of -1. Binary spares
  * the server the escaping scan of text format and the parse of the timestamp on every
  * row; the payload is still validated as JSON (json's receive function parses it). */
-#define PG_EPOCH_MS INT64_C(946684800000) /* 2000-01-01 00:00:00 UTC in Unix ms */
+#define PG_EPOCH_MS  INT64_C(946684800000) /* 2000-01-01 00:00:00 UTC in Unix ms */
+#define PG_FIELD_MAX ((size_t)0x3fffffff)   /* PostgreSQL's largest value (1 GB - 1) */
 
-static void put_be(brook_buf *b, uint64_t v, size_t nbytes)
-{
-	uint8_t tmp[8];
-	brook_be_put(tmp, v, nbytes);
-	brook_buf_append(b, tmp, nbytes);
-}
-
+/* A field: its length (int32; the caller checked it fits), then its bytes. */
 static void put_field(brook_buf *b, const void *data, size_t len)
 {
-	put_be(b, (uint32_t)len, 4);
+	brook_buf_put_be(b, len, 4);
 	brook_buf_append(b, data, len);
 }
 
@@ -255,26 +250,33 @@ static bool copy_rows(PGconn *conn, const char *run_id, int batch_no, int64_t fe
 	PQclear(res);
 	/* The four fields every row of the batch shares, after the field count. */
 	brook_buf prefix = BROOK_BUF_INIT;
-	put_be(&prefix, 5, 2);
+	brook_buf_put_be(&prefix, 5, 2);
 	put_field(&prefix, run_id, strlen(run_id));
-	put_be(&prefix, 4, 4);
-	put_be(&prefix, (uint32_t)batch_no, 4);
-	put_be(&prefix, 8, 4);
-	put_be(&prefix, (uint64_t)((fetched_at_ms - PG_EPOCH_MS) * 1000), 8);
+	brook_buf_put_be(&prefix, 4, 4);
+	brook_buf_put_be(&prefix, (uint32_t)batch_no, 4);
+	brook_buf_put_be(&prefix, 8, 4);
+	brook_buf_put_be(&prefix, (uint64_t)((fetched_at_ms - PG_EPOCH_MS) * 1000), 8);
 	put_field(&prefix, source_url, strlen(source_url));
 
 	brook_buf chunk = BROOK_BUF_INIT;
 	brook_buf_reserve(&chunk, COPY_CHUNK + 4096);
 	static const char signature[11] = "PGCOPY\n\377\r\n";
 	brook_buf_append(&chunk, signature, sizeof signature); /* with its final NUL */
-	put_be(&chunk, 0, 4); /* flags */
-	put_be(&chunk, 0, 4); /* header extension length */
+	brook_buf_put_be(&chunk, 0, 4); /* flags */
+	brook_buf_put_be(&chunk, 0, 4); /* header extension length */
 	bool ok = true;
 	for (size_t i = 0; i < n && ok; i++) {
 		brook_buf_append(&chunk, prefix.data, prefix.len);
-		put_field(&chunk, payload_json[i], strlen(payload_json[i]));
+		size_t len = strlen(payload_json[i]);
+		if (len > PG_FIELD_MAX) {
+			snprintf(msg, msglen, "payload %zu is %zu bytes, over PostgreSQL's 1 GB "
+					      "limit for a value", i, len);
+			ok = false;
+			break;
+		}
+		put_field(&chunk, payload_json[i], len);
 		if (i + 1 == n)
-			put_be(&chunk, 0xffff, 2); /* trailer: -1 */
+			brook_buf_put_be(&chunk, 0xffff, 2); /* trailer: -1 */
 		if (chunk.len >= COPY_CHUNK || i + 1 == n) {
 			ok = PQputCopyData(conn, chunk.data, (int)chunk.len) == 1;
 			brook_buf_reset(&chunk);
@@ -287,12 +289,10 @@ static bool copy_rows(PGconn *conn, const char *run_id, int batch_no, int64_t fe
 	/* The COPY's own result, then NULL. */
 	bool copied = false;
 	while ((res = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 			copied = true;
-		} else {
+		else if (msg[0] == '\0') /* else it is why we ended the COPY */
 			pg_message(conn, res, msg, msglen);
-			copied = false;
-		}
 		PQclear(res);
 	}
 	if (ok && !copied && msg[0] == '\0')
