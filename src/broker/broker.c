@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +384,7 @@ void broker_forget_topic(broker *b, broker_topic *t)
 
 static void *flusher_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "broker-flush");
 	broker *b = arg;
 	pthread_mutex_lock(&b->mu);
 	for (;;) {

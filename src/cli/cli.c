@@ -272,6 +272,9 @@ int brook_cli_wait_signal(void)
 static void *serve_thread(void *arg)
 {
 	const brook_cli_server *srv = ((void **)arg)[0];
+	char name[16]; /* a thread's name: 15 bytes at most */
+	snprintf(name, sizeof name, "%s", srv->comp);
+	pthread_setname_np(pthread_self(), name);
 	srv->run(((void **)arg)[1]);
 	return NULL;
 }

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cli/commands.h"
 
@@ -44,6 +45,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* The process is named as it was called: `brook up` runs its parts from
+	 * /proc/self/exe (which survives an upgrade of the binary), so they would show as
+	 * "exe" in top, ps -o comm and pgrep. */
+	if (argc > 0 && argv[0][0]) {
+		const char *slash = strrchr(argv[0], '/');
+		prctl(PR_SET_NAME, slash ? slash + 1 : argv[0], 0, 0, 0);
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

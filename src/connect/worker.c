@@ -4,6 +4,7 @@
 #include "connect/worker.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,7 @@ void connect_task_fail(connect_connector *c, const char *msg)
 /* The connector's thread: runs its task while wanted (see worker.h's states). */
 static void *connector_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "connector");
 	connect_connector *c = arg;
 	pthread_mutex_lock(&c->mu);
 	while (!c->stop) {

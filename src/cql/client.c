@@ -1262,6 +1262,7 @@ static void check_timeouts(cql_client *c, int64_t now)
 
 static void *io_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "cql-client");
 	cql_client *c = arg;
 	for (;;) {
 		int64_t now = brook_mono_ms();

@@ -296,6 +296,7 @@ static void klog_advance(klog *l, int64_t next)
 
 static void *klog_reader(void *arg)
 {
+	pthread_setname_np(pthread_self(), "registry-log");
 	klog *l = arg;
 	for (;;) {
 		pthread_mutex_lock(&l->mu);

@@ -190,6 +190,7 @@ static bool claim(job *j, int *b, int64_t *want)
 
 static void *fetch_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "randomuser-get");
 	job *j = arg;
 	source_client *full = NULL, *last = NULL;
 	int64_t last_results = 0;

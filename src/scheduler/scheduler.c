@@ -1363,6 +1363,7 @@ static void finish_job(scheduler *s, PGconn *c, sched_job *j, int rc, const char
 
 static void *worker_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "sched-worker");
 	scheduler *s = arg;
 	PGconn *c = NULL;
 	for (;;) {
@@ -1462,6 +1463,7 @@ void scheduler_run(scheduler *s)
 
 static void *loop_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "sched-loop");
 	scheduler_run(arg);
 	return NULL;
 }

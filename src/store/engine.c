@@ -592,6 +592,7 @@ static int flush_imm(store_engine *e, char *err, size_t errlen)
 
 static void *flusher_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "store-flush");
 	store_engine *e = arg;
 	char err[512];
 	pthread_mutex_lock(&e->mu);
@@ -904,6 +905,7 @@ static int compact(store_engine *e, int automatic, char *err, size_t errlen)
 
 static void *compactor_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "store-compact");
 	store_engine *e = arg;
 	char err[512];
 	pthread_mutex_lock(&e->mu);

@@ -342,6 +342,7 @@ static prepared *prepared_add(store_server *s, const uint8_t id[16], const char 
 
 static void *syncer_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "store-sync");
 	store_server *s = arg;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {

@@ -499,6 +499,7 @@ static void commit(stream_runner *r, const batch *b)
  * it (back-off) until it answers or the job stops (rc BROOK_AGAIN). */
 static void *mapper_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "stream-map");
 	mapper *mp = arg;
 	stream_runner *r = mp->r;
 	int64_t backoff = BACKOFF_FIRST_MS;
@@ -626,6 +627,7 @@ static int write_batch(stream_runner *r, batch *b)
 
 static void *writer_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "stream-write");
 	batch *b = arg;
 	b->rc = write_batch(b->r, b);
 	return NULL;
@@ -671,6 +673,7 @@ static int finish_write(stream_runner *r)
  * collected and mapped; it is committed once written, in order. */
 static void *runner_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "stream-job");
 	stream_runner *r = arg;
 	const stream_job *j = r->job;
 	int64_t backoff = BACKOFF_FIRST_MS, last_lag = 0, last_warn = 0;

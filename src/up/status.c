@@ -118,6 +118,7 @@ static void format(brook_buf *b, const sample *cur, const sample *prev)
 
 static void *status_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "up-status");
 	up_status *st = arg;
 	sample prev;
 	bool have_prev = false;

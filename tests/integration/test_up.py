@@ -55,6 +55,23 @@ class UpTest(unittest.TestCase):
             u.wait_answers(part, 30)
         kids = u.child_pids()
         self.assertEqual(sorted(kids), sorted(u.parts), u.tail())
+        # Every brook part is named "brook" (top, ps -o comm, pgrep), not "exe" after
+        # /proc/self/exe; its threads carry their own names (top -H, perf).
+        threads = {}
+        for part, pid in kids.items():
+            if part == "postgres":
+                continue
+            with open("/proc/%d/comm" % pid) as f:
+                self.assertEqual(f.read().strip(), "brook", part)
+            threads[part] = set()
+            for tid in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                    threads[part].add(f.read().strip())
+        for part, name in (("store", "store-flush"), ("store", "store-compact"),
+                           ("store", "store-sync"), ("stream", "stream-job"),
+                           ("broker", "broker-flush"), ("connect", "connector"),
+                           ("scheduler", "sched-worker")):
+            self.assertIn(name, threads[part], part)
         # Logs per part under DATA/logs.
         for part in u.parts:
             with open(os.path.join(u.data_dir, "logs", part + ".log")) as f:
