@@ -56,6 +56,7 @@
 #include "core/mem.h"
 #include "pg/cdc.h"
 #include "pg/cluster.h"
+
 #include "common.h"
 
 /* Wall clock in Unix µs (latencies compare with PostgreSQL's clock_timestamp()). */

@@ -25,6 +25,8 @@
 #include "source/randomuser.h"
 #include "stream/job.h"
 
+#include "common.h"
+
 #define USERS 5000
 
 typedef struct doc {
@@ -41,8 +43,7 @@ static size_t make_docs(doc *d)
 	randomuser_query_init(&q);
 	if (randomuser_query_set(&q, "results", n, USERS, err, sizeof err) ||
 	    randomuser_query_set(&q, "seed", "bench-jdoc", USERS, err, sizeof err)) {
-		fprintf(stderr, "bench_jdoc: query: %s\n", err);
-		exit(1);
+		die("query: %s", err);
 	}
 	randomuser_query_finish(&q);
 	randomuser_generate(&q, &body);
@@ -73,9 +74,7 @@ static stream_jobs users_job(void)
 	if (!tree || stream_jobs_load(tree, "bench", &jobs, err, sizeof err) != BROOK_OK ||
 	    stream_jobs_select(&jobs, "users", err, sizeof err) != BROOK_OK ||
 	    !jobs.v[0].proj) {
-		fprintf(stderr, "bench_jdoc: the built-in users job: %s\n",
-			root ? err : "no configuration");
-		exit(1);
+		die("the built-in users job: %s", root ? err : "no configuration");
 	}
 	brook_cfg_node_free(root);
 	return jobs;
@@ -104,10 +103,8 @@ static double run(int how, const doc *d, const brook_jproj *pj, double seconds)
 								  how == FULL ? NULL : pj, &a, err,
 								  sizeof err) != NULL;
 			}
-			if (!ok) {
-				fprintf(stderr, "bench_jdoc: document %zu refused\n", i);
-				exit(1);
-			}
+			if (!ok)
+				die("document %zu refused", i);
 		}
 		brook_arena_reset(&a);
 		docs += USERS;

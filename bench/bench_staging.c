@@ -31,6 +31,7 @@
 #include "scheduler/operator.h"
 #include "source/client.h"
 #include "source/randomuser_server.h"
+
 #include "common.h"
 
 static void exec_ok(PGconn *c, const char *sql)

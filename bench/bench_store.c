@@ -37,6 +37,7 @@
 #include "core/err.h"
 #include "core/uuid.h"
 #include "cql/client.h"
+
 #include "common.h"
 
 #define NCOLS 12

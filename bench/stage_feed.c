@@ -31,6 +31,7 @@
 #include "core/err.h"
 #include "core/timeutil.h"
 #include "pg/migrate.h"
+
 #include "common.h"
 
 static const char usage[] =

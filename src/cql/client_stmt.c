@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "cql/client_impl.h"
@@ -408,12 +409,6 @@ int cql_stmt_bind_bool(cql_stmt *st, int i, bool v)
 	return store(st, i, &b, 1);
 }
 
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t k = 0; k < n; k++)
-		p[k] = (uint8_t)(v >> (8 * (n - 1 - k)));
-}
-
 /* An integer into whatever integer type the marker has; width when untyped. */
 static int bind_integer(cql_stmt *st, int i, int64_t v, size_t untyped_width)
 {
@@ -424,7 +419,7 @@ static int bind_integer(cql_stmt *st, int i, int64_t v, size_t untyped_width)
 	size_t n;
 	int64_t lo, hi;
 	if (!t) {
-		put_be(b, (uint64_t)v, untyped_width);
+		brook_be_put(b, (uint64_t)v, untyped_width);
 		return store(st, i, b, (int32_t)untyped_width);
 	}
 	switch (t->id) {
@@ -443,7 +438,7 @@ static int bind_integer(cql_stmt *st, int i, int64_t v, size_t untyped_width)
 		break;
 	case CQL_TYPE_VARINT: {
 		/* minimal two's complement: drop leading bytes that only repeat the sign */
-		put_be(b, (uint64_t)v, 8);
+		brook_be_put(b, (uint64_t)v, 8);
 		size_t k = 0;
 		while (k < 7 && ((b[k] == 0x00 && !(b[k + 1] & 0x80)) ||
 				 (b[k] == 0xFF && (b[k + 1] & 0x80))))
@@ -458,7 +453,7 @@ static int bind_integer(cql_stmt *st, int i, int64_t v, size_t untyped_width)
 		describe(st, i, d, sizeof d);
 		return stmt_fail(st, "%s: %lld is out of range", d, (long long)v);
 	}
-	put_be(b, (uint64_t)v, n);
+	brook_be_put(b, (uint64_t)v, n);
 	return store(st, i, b, (int32_t)n);
 }
 
@@ -488,13 +483,13 @@ static int bind_real(cql_stmt *st, int i, double v, bool is_float)
 		}
 		uint32_t u;
 		memcpy(&u, &f, 4);
-		put_be(b, u, 4);
+		brook_be_put(b, u, 4);
 		return store(st, i, b, 4);
 	}
 	if (id == CQL_TYPE_DOUBLE) {
 		uint64_t u;
 		memcpy(&u, &v, 8);
-		put_be(b, u, 8);
+		brook_be_put(b, u, 8);
 		return store(st, i, b, 8);
 	}
 	return mismatch(st, i, is_float ? "a float" : "a double");
@@ -559,7 +554,7 @@ int cql_stmt_bind_timestamp(cql_stmt *st, int i, int64_t ms)
 	if (t && t->id != CQL_TYPE_TIMESTAMP)
 		return mismatch(st, i, "a timestamp");
 	uint8_t b[8];
-	put_be(b, (uint64_t)ms, 8);
+	brook_be_put(b, (uint64_t)ms, 8);
 	return store(st, i, b, 8);
 }
 
@@ -761,7 +756,7 @@ int cql_stmt_pack(const cql_stmt *st, void *dst, char *err, size_t errlen)
 	uint8_t *o = dst;
 	for (int i = 0; i < st->n; i++) {
 		int32_t len = st->v[i].len;
-		put_be(o, (uint32_t)len, 4);
+		brook_be_put(o, (uint32_t)len, 4);
 		o += 4;
 		if (len > 0) {
 			memcpy(o, st->data.data + st->v[i].off, (size_t)len);
